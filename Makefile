@@ -1,0 +1,29 @@
+# Two entry points (README quick start): `make demo` and `make test`.
+# Both create .venv when it is missing and install the project into it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install dbt-parse clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# dagster-dbt needs the manifest before the definitions can be imported.
+dbt-parse: $(STAMP)
+	$(BIN)/python -m pbr_pipeline.dbt_prepare
+
+demo: dbt-parse
+	$(BIN)/pbr demo
+
+test: dbt-parse
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf data/warehouse data/exports data/landing dbt_project/target dbt_project/logs
