@@ -1,0 +1,1 @@
+"""Payment by results for drug and alcohol recovery services."""
