@@ -1,0 +1,60 @@
+"""Row contracts for provider returns: one pandera DataFrameModel per table (spec/returns.md)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from data_contracts.assessments import Assessments
+from data_contracts.employment import Employment
+from data_contracts.episodes import Episodes
+from data_contracts.interventions import Interventions
+from data_contracts.offences import Offences
+from data_contracts.rules import RowContract, SubmissionContext, add_context
+from data_contracts.top import Top
+
+CONTRACTS: dict[str, type[RowContract]] = {
+    "assessments": Assessments,
+    "episodes": Episodes,
+    "top": Top,
+    "interventions": Interventions,
+    "offences": Offences,
+    "employment": Employment,
+}
+
+FAILURE_COLUMNS = ["line_number", "column_name", "reason"]
+
+
+def required_columns(table: str) -> tuple[str, ...]:
+    """Columns whose absence from a header rejects the submission (MISSING_COLUMN)."""
+    meta = CONTRACTS[table].metadata()
+    return (meta["key"], "pbr_id") + tuple(meta.get("required", ()))
+
+
+def row_failures(table: str, frame: pd.DataFrame, context: SubmissionContext) -> pd.DataFrame:
+    """Every (line_number, column_name, reason) that breaks the table's contract.
+
+    `frame` holds every spec column as trimmed text (null for empty), indexed by line number.
+    """
+    contract = CONTRACTS[table]
+    try:
+        contract.validate(add_context(frame, context), lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        unexpected = cases[~cases["check"].astype(str).str.contains(":", regex=False)]
+        if not unexpected.empty:
+            # A schema-level failure (a missing column, a wrong dtype) is a bug in the caller.
+            raise RuntimeError(f"{table}: contract could not run: {unexpected.to_dict('records')}") from errors
+        reason_column = cases["check"].str.split(":", n=1, expand=True)
+        failures = pd.DataFrame(
+            {
+                "line_number": cases["index"].astype(int),
+                "column_name": reason_column[1],
+                "reason": reason_column[0],
+            }
+        )
+        return failures.drop_duplicates().sort_values(FAILURE_COLUMNS).reset_index(drop=True)
+    return pd.DataFrame(columns=FAILURE_COLUMNS)
+
+
+__all__ = ["CONTRACTS", "SubmissionContext", "required_columns", "row_failures"]

@@ -1,0 +1,23 @@
+"""offences.csv, sent by the area's police data share (spec/returns.md)."""
+
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from data_contracts.rules import RowContract
+
+
+class Offences(RowContract):
+    offence_id: Series[str] = pa.Field(nullable=True)
+    offence_date: Series[str] = pa.Field(nullable=True)
+    disposal_date: Series[str] = pa.Field(nullable=True)
+    offence_group: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        metadata = {
+            "key": "offence_id",
+            "required": ("offence_date", "disposal_date", "offence_group"),
+            "codes": {"offence_group": ("ACQUISITIVE", "VIOLENCE", "DRUGS", "OTHER")},
+            "dates": ("offence_date", "disposal_date"),
+            "event_dates": ("offence_date", "disposal_date"),
+            "date_order": (("disposal_date", "offence_date"),),
+        }

@@ -1,0 +1,181 @@
+"""The row rules of spec/returns.md as a pandera base model that every table contract extends.
+
+A table contract declares its columns as fields and its rules in `Config.metadata` (which
+columns are required, typed, ranged, coded, patterned, ordered). The base model turns each
+declared rule into one pandera check named `<REASON>:<column>`, so a lazy validation's failure
+cases carry the spec's reason code and the column directly.
+
+Values arrive as trimmed text with empty cells as null. Two conventions of the spec shape
+every check:
+- a value that fails TYPE is not checked further, so range, order and future-date checks pass
+  values that do not parse;
+- a row with `deleted = Y` is checked only for its key and `pbr_id`.
+
+The configuration- and window-dependent rules read context columns (`ctx_*`) that
+`add_context` puts on the frame: the submitter's area, the window's last day, the area's bands
+and providers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+PBR_ID_PATTERN = r"[A-Z]{3}-[0-9]{6}"
+KEY_PATTERN = r"(?s).{1,32}"
+YES_NO = ("Y", "N")
+
+INTEGER_PATTERN = r"[+-]?[0-9]+"
+DECIMAL_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
+DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+CONTEXT_COLUMNS = ("ctx_area", "ctx_window_end", "ctx_bands", "ctx_providers")
+
+
+@dataclass(frozen=True)
+class SubmissionContext:
+    """What the configuration-dependent rules need to know about the submission."""
+
+    area: str | None  # None for the national DWP share: exempt from AREA_MISMATCH
+    window_end: str  # ISO date of the window's last day
+    bands: tuple[int, ...]
+    providers: tuple[str, ...]
+
+
+def add_context(frame: pd.DataFrame, context: SubmissionContext) -> pd.DataFrame:
+    return frame.assign(
+        ctx_area=context.area or "",
+        ctx_window_end=context.window_end,
+        ctx_bands=",".join(str(band) for band in context.bands),
+        ctx_providers=",".join(context.providers),
+    )
+
+
+def parses_as_integer(values: pd.Series) -> pd.Series:
+    return values.str.fullmatch(INTEGER_PATTERN).eq(True)
+
+
+def as_integer(values: pd.Series) -> pd.Series:
+    """The integer value where the text is a valid integer, NaN elsewhere."""
+    return pd.to_numeric(values.where(parses_as_integer(values)), errors="coerce")
+
+
+def parses_as_decimal(values: pd.Series) -> pd.Series:
+    return values.str.fullmatch(DECIMAL_PATTERN).eq(True)
+
+
+def as_decimal(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values.where(parses_as_decimal(values)), errors="coerce")
+
+
+def as_date(values: pd.Series) -> pd.Series:
+    """The date where the text is a real YYYY-MM-DD date, NaT elsewhere."""
+    shaped = values.where(values.str.fullmatch(DATE_PATTERN).eq(True))
+    return pd.to_datetime(shaped, format="%Y-%m-%d", errors="coerce")
+
+
+def is_deleted(frame: pd.DataFrame) -> pd.Series:
+    return frame["deleted"].eq("Y")
+
+
+def passes(outcome: pd.Series) -> pd.Series:
+    """A rule's outcome as booleans: only an explicit False fails (null means not applicable)."""
+    return ~outcome.eq(False)
+
+
+def _check(reason: str, column: str, rule: Callable[[pd.DataFrame], pd.Series], applies_to_deleted: bool):
+    """One pandera dataframe check, named `<reason>:<column>`, true where the row passes."""
+
+    def check(cls, frame: pd.DataFrame) -> pd.Series:
+        passed = passes(rule(frame))
+        return passed if applies_to_deleted else passed | is_deleted(frame)
+
+    check.__name__ = f"check_{reason.lower()}_{column}"
+    return pa.dataframe_check(name=f"{reason}:{column}", ignore_na=False)(check)
+
+
+def _declared_rules(meta: dict) -> list[tuple[str, str, Callable, bool]]:
+    """(reason, column, rule, applies_to_deleted) for every rule a contract declares."""
+    key = meta["key"]
+    rules: list[tuple[str, str, Callable, bool]] = [
+        ("REQUIRED", key, lambda f: f[key].notna(), True),
+        ("PATTERN", key, lambda f: f[key].str.fullmatch(KEY_PATTERN), True),
+        ("DUPLICATE_KEY", key, lambda f: ~(f[key].notna() & f[key].duplicated(keep=False)), True),
+        ("REQUIRED", "pbr_id", lambda f: f["pbr_id"].notna(), True),
+        ("PATTERN", "pbr_id", lambda f: f["pbr_id"].str.fullmatch(PBR_ID_PATTERN), True),
+        ("AREA_MISMATCH", "pbr_id", _area_matches, True),
+        ("CODE", "deleted", lambda f: f["deleted"].isna() | f["deleted"].isin(YES_NO), True),
+    ]
+    for column in meta.get("required", ()):
+        rules.append(("REQUIRED", column, lambda f, c=column: f[c].notna(), False))
+    for column, pattern in meta.get("patterns", {}).items():
+        rules.append(("PATTERN", column, lambda f, c=column, p=pattern: f[c].str.fullmatch(p), False))
+    for column, codes in meta.get("codes", {}).items():
+        rules.append(("CODE", column, lambda f, c=column, k=codes: f[c].isna() | f[c].isin(k), False))
+    for column, (low, high) in meta.get("integers", {}).items():
+        rules.append(("TYPE", column, lambda f, c=column: f[c].isna() | parses_as_integer(f[c]), False))
+        rules.append(("RANGE", column, lambda f, c=column, lo=low, hi=high: ~as_integer(f[c]).lt(lo) & ~as_integer(f[c]).gt(hi), False))
+    for column, (low, high) in meta.get("decimals", {}).items():
+        rules.append(("TYPE", column, lambda f, c=column: f[c].isna() | parses_as_decimal(f[c]), False))
+        rules.append(("RANGE", column, lambda f, c=column, lo=low, hi=high: ~as_decimal(f[c]).lt(lo) & ~as_decimal(f[c]).gt(hi), False))
+    for column in meta.get("dates", ()):
+        rules.append(("TYPE", column, lambda f, c=column: f[c].isna() | as_date(f[c]).notna(), False))
+    for column in meta.get("event_dates", ()):
+        rules.append(("FUTURE_DATE", column, lambda f, c=column: ~(as_date(f[c]) > pd.to_datetime(f["ctx_window_end"])), False))
+    for later, earlier in meta.get("date_order", ()):
+        rules.append(("DATE_ORDER", later, lambda f, a=later, b=earlier: ~(as_date(f[a]) < as_date(f[b])), False))
+    return rules
+
+
+def _area_matches(frame: pd.DataFrame) -> pd.Series:
+    exempt = frame["ctx_area"].eq("")
+    well_formed = frame["pbr_id"].str.fullmatch(PBR_ID_PATTERN).eq(True)
+    return exempt | ~well_formed | frame["pbr_id"].str[:3].eq(frame["ctx_area"])
+
+
+class RowContract(pa.DataFrameModel):
+    """Base of every table contract: the shared columns and the generated per-rule checks."""
+
+    pbr_id: Series[str] = pa.Field(nullable=True)
+    deleted: Series[str] = pa.Field(nullable=True)
+    ctx_area: Series[str] = pa.Field()
+    ctx_window_end: Series[str] = pa.Field()
+    ctx_bands: Series[str] = pa.Field()
+    ctx_providers: Series[str] = pa.Field()
+
+    def __init_subclass__(cls, **kwargs):
+        meta = getattr(cls.Config, "metadata", None) or {}
+        if "key" in meta:
+            for reason, column, rule, applies_to_deleted in _declared_rules(meta):
+                setattr(cls, f"_rule_{reason.lower()}_{column}", _check(reason, column, rule, applies_to_deleted))
+        super().__init_subclass__(**kwargs)
+
+    @classmethod
+    def spec_columns(cls) -> tuple[str, ...]:
+        """The table's columns as the spec names them (context columns left out)."""
+        return tuple(name for name in cls.to_schema().columns if not name.startswith("ctx_"))
+
+    @classmethod
+    def metadata(cls) -> dict:
+        return cls.Config.metadata
+
+    class Config:
+        strict = False
+        metadata: dict = {}
+
+
+def table_check(reason: str, column: str):
+    """Decorator for a table's own cross-column rule, named like the generated ones."""
+
+    def wrap(rule: Callable[[type, pd.DataFrame], pd.Series]):
+        def check(cls, frame: pd.DataFrame) -> pd.Series:
+            return passes(rule(cls, frame)) | is_deleted(frame)
+
+        check.__name__ = rule.__name__
+        return pa.dataframe_check(name=f"{reason}:{column}", ignore_na=False)(check)
+
+    return wrap
