@@ -1,0 +1,1 @@
+"""Ingest provider returns (spec/returns.md): integrity, row contracts, quarantine, lineage."""

@@ -1,0 +1,47 @@
+"""Turning the personal columns of an assessment into an attributor hash and an age band.
+
+Initials, date of birth and sex never go further than this module (spec/returns.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pandas as pd
+
+AGE_BANDS = ((18, "18-24"), (25, "25-34"), (35, "35-44"), (45, "45-54"), (55, "55-64"), (65, "65+"))
+PERSONAL_COLUMNS = ("initials", "date_of_birth", "sex")
+
+
+def attributor_hash(key: bytes, initials: str, date_of_birth: str, sex: str) -> str:
+    message = f"{initials}|{date_of_birth}|{sex}".encode("utf-8")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def age_band(age: int) -> str:
+    band = AGE_BANDS[0][1]
+    for lower, label in AGE_BANDS:
+        if age >= lower:
+            band = label
+    return band
+
+
+def pseudonymise_assessments(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    """Replace initials, date_of_birth and sex with attributor_hash and age_band.
+
+    Retraction rows (deleted = Y) carry no personal data to derive from: both stay null.
+    """
+    hashes, bands = [], []
+    for initials, born, sex, assessed in zip(
+        frame["initials"], frame["date_of_birth"], frame["sex"], frame["assessment_date"]
+    ):
+        if pd.isna(initials) or pd.isna(born) or pd.isna(sex) or pd.isna(assessed):
+            hashes.append(None)
+            bands.append(None)
+            continue
+        hashes.append(attributor_hash(key, initials, born, sex))
+        by, bm, bd = (int(part) for part in born.split("-"))
+        ay, am, ad = (int(part) for part in assessed.split("-"))
+        bands.append(age_band(ay - by - ((am, ad) < (bm, bd))))
+    return frame.drop(columns=list(PERSONAL_COLUMNS)).assign(attributor_hash=hashes, age_band=bands)

@@ -1,0 +1,99 @@
+"""The warehouse tables that Python writes: raw records with lineage, the quality log, runs.
+
+Everything relational downstream of these is a dbt model. Raw column types follow the row
+contracts, so a contract and its table cannot drift apart. Personal columns are replaced by
+the pseudonymised ones: they have no column to be written to.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from data_contracts import CONTRACTS
+from pbr_pipeline.ingest.pseudonymise import PERSONAL_COLUMNS
+
+LINEAGE_COLUMNS = {
+    "submission_id": "VARCHAR",
+    "submitter": "VARCHAR",
+    "area": "VARCHAR",
+    "window": "VARCHAR",
+    "seq": "INTEGER",
+    "file": "VARCHAR",
+    "line_number": "INTEGER",
+    "loaded_at": "TIMESTAMP",
+}
+
+QUALITY_TABLES = {
+    "quality.submissions": {
+        "submission_id": "VARCHAR", "submitter": "VARCHAR", "area": "VARCHAR", "window": "VARCHAR",
+        "seq": "INTEGER", "status": "VARCHAR", "reason": "VARCHAR", "detail": "VARCHAR",
+        "rows_in": "INTEGER", "rows_loaded": "INTEGER", "rows_quarantined": "INTEGER",
+        "received_at": "TIMESTAMP", "source": "VARCHAR", "fingerprint": "VARCHAR",
+    },
+    "quality.submission_files": {
+        "submission_id": "VARCHAR", "fingerprint": "VARCHAR", "file": "VARCHAR", "table_name": "VARCHAR",
+        "rows_in": "INTEGER", "rows_loaded": "INTEGER", "rows_quarantined": "INTEGER",
+    },
+    "quality.quarantine": {
+        "submission_id": "VARCHAR", "window": "VARCHAR", "file": "VARCHAR", "line_number": "INTEGER",
+        "column_name": "VARCHAR", "reason": "VARCHAR", "raw_record": "VARCHAR", "fingerprint": "VARCHAR",
+    },
+    "marts.payment_runs": {
+        "payment_window": "VARCHAR", "run_at": "TIMESTAMP", "status": "VARCHAR", "finalized_by": "VARCHAR",
+        "finalized_at": "TIMESTAMP", "lines": "INTEGER", "net_amount": "DECIMAL(14,2)",
+        "inputs_fingerprint": "VARCHAR",
+    },
+}
+
+
+def raw_columns(table: str) -> dict[str, str]:
+    """Column -> DuckDB type of raw.<table>: the contract's columns, typed, then lineage."""
+    meta = CONTRACTS[table].metadata()
+    integers, decimals, dates = meta.get("integers", {}), meta.get("decimals", {}), meta.get("dates", ())
+    columns: dict[str, str] = {}
+    for column in CONTRACTS[table].spec_columns():
+        if column in PERSONAL_COLUMNS:
+            continue
+        if column == "deleted":
+            continue
+        columns[column] = (
+            "INTEGER" if column in integers
+            else "DECIMAL(6,2)" if column in decimals
+            else "DATE" if column in dates
+            else "VARCHAR"
+        )
+    if table == "assessments":
+        columns.update(attributor_hash="VARCHAR", age_band="VARCHAR")
+    columns["deleted"] = "BOOLEAN"
+    return {**columns, **LINEAGE_COLUMNS}
+
+
+def _create_table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, str]) -> None:
+    body = ", ".join(f'"{column}" {kind}' for column, kind in columns.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in ("raw", "quality", "marts", "config"):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for table in CONTRACTS:
+        _create_table(con, f"raw.{table}", raw_columns(table))
+    for name, columns in QUALITY_TABLES.items():
+        _create_table(con, name, columns)
+
+
+@contextmanager
+def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection for the length of one step; the file allows one writer at a time."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        ensure_schema(con)
+        yield con
+    finally:
+        con.close()
