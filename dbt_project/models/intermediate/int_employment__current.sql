@@ -1,0 +1,1 @@
+{{ current_records('stg_raw__employment', 'spell_id') }}

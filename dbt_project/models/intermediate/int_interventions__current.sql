@@ -1,0 +1,1 @@
+{{ current_records('stg_raw__interventions', 'intervention_id') }}

@@ -1,0 +1,4 @@
+-- episodes.csv records from submissions of windows up to the run's window (as of P).
+select *
+from {{ source('raw', 'episodes') }}
+where "window" <= {{ as_of_window() }}

@@ -1,0 +1,4 @@
+-- offences.csv records from submissions of windows up to the run's window (as of P).
+select *
+from {{ source('raw', 'offences') }}
+where "window" <= {{ as_of_window() }}

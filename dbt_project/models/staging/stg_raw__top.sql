@@ -1,0 +1,4 @@
+-- top.csv records from submissions of windows up to the run's window (as of P).
+select *
+from {{ source('raw', 'top') }}
+where "window" <= {{ as_of_window() }}
