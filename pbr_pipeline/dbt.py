@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -11,6 +12,9 @@ from dagster_dbt import DbtProject
 from pbr_pipeline.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+
+# The dbt installed beside this interpreter: PATH may not include the virtual environment.
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 

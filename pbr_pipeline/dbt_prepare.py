@@ -6,14 +6,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
-from pbr_pipeline.dbt import DBT_PROJECT_DIR
+from pbr_pipeline.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 
 def prepare() -> None:
     command = [
-        sys.executable, "-m", "dbt.cli.main", "parse", "--quiet",
+        DBT_EXECUTABLE, "parse", "--quiet",
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
     ]
     subprocess.run(command, check=True, cwd=DBT_PROJECT_DIR)

@@ -54,6 +54,15 @@ class IngestSummary:
                 tally.duplicate += 1
         return dict(sorted(tallies.items()))
 
+    def one_line(self) -> str:
+        outcomes = self.outcomes
+        return (
+            f"{sum(o.status == 'LOADED' for o in outcomes)} submission(s) loaded, "
+            f"{sum(o.status == 'REJECTED' for o in outcomes)} rejected, "
+            f"{sum(o.rows_loaded for o in outcomes):,} rows loaded, "
+            f"{sum(o.rows_quarantined for o in outcomes):,} quarantined"
+        )
+
     def table(self) -> str:
         lines = [f"ingest {self.window}: {len(self.outcomes)} new submission(s), {self.skipped} already seen",
                  f"  {'area':<5} {'loaded':>6} {'rejected':>8} {'dup':>4} {'rows loaded':>11} {'quarantined':>11}"]

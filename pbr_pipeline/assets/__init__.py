@@ -1,0 +1,1 @@
+"""Assets grouped by domain: configuration, ingest, dbt models, payments."""

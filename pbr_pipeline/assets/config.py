@@ -1,0 +1,26 @@
+"""The area configuration, validated and published to the warehouse before anything else."""
+
+from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
+
+from pbr_pipeline.config.publish import CONFIG_TABLES, publish_config
+from pbr_pipeline.partitions import WAREHOUSE_POOL, monthly_windows, window_of_partition
+from pbr_pipeline.progress import report
+from pbr_pipeline.resources import PipelineSettings
+from pbr_pipeline.warehouse import connect
+
+CONFIG_SPECS = [
+    AssetSpec(["config", table], group_name="configuration", description=f"config.{table}, from the area YAML files (spec/config.md).")
+    for table in CONFIG_TABLES
+]
+
+
+@multi_asset(specs=CONFIG_SPECS, partitions_def=monthly_windows, pool=WAREHOUSE_POOL, name="area_config")
+def area_config(context: AssetExecutionContext, pipeline: PipelineSettings):
+    """Validate every area file (a bad one stops the run before any data is touched) and publish it."""
+    settings = pipeline.settings()
+    areas = pipeline.areas()
+    with connect(settings.warehouse) as con:
+        counts = publish_config(con, areas)
+    report(context, window_of_partition(context.partition_key), "config", f"{len(areas.areas)} areas from {settings.config_dir}")
+    for table in CONFIG_TABLES:
+        yield MaterializeResult(asset_key=["config", table], metadata={"rows": counts[table]})

@@ -1,0 +1,53 @@
+"""Running the monthly job for windows from a shell, through the same Dagster definitions."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
+
+from pbr_pipeline.partitions import partition_of_window
+
+QUIET_DAGSTER_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+class RunFailed(Exception):
+    """A window's run did not succeed; the message is one line naming the step and the cause."""
+
+
+@dataclass(frozen=True)
+class WindowRun:
+    window: str
+    run_id: str
+
+
+def _instance() -> DagsterInstance:
+    # With DAGSTER_HOME set, runs from the shell show up in the UI's run history.
+    return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+
+
+def first_failure(result: ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.event_type in (DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE):
+            error = event.event_specific_data and getattr(event.event_specific_data, "error", None)
+            cause = error.message.strip().splitlines()[0] if error and error.message else event.message
+            return f"{event.step_key or 'run'}: {cause}"
+    return "the run did not succeed"
+
+
+def run_window(window: str) -> WindowRun:
+    # Imported here: loading the definitions needs the dbt manifest, which `pbr` prepares first.
+    from pbr_pipeline.definitions import defs
+
+    job = defs.resolve_job_def("monthly_payment_run")
+    with _instance() as instance:
+        result = job.execute_in_process(
+            partition_key=partition_of_window(window),
+            instance=instance,
+            run_config=QUIET_DAGSTER_CONSOLE,
+            raise_on_error=False,
+        )
+    if not result.success:
+        raise RunFailed(f"run for {window} failed at {first_failure(result)}")
+    return WindowRun(window, result.run_id)
