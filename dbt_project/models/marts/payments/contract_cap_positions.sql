@@ -1,0 +1,43 @@
+-- The cap position of each contract in the financial year of window P, for the statement
+-- (spec/payments.md, "Statement"; grain payment_window x contract_id): the cap, what is
+-- payable so far in that financial year as of P, and what remains. Uncapped contracts show a
+-- null cap and remaining.
+{{ per_window_incremental('payment_window') }}
+
+with window_year as (
+    select
+        case
+            when month(cast({{ as_of_window() }} || '-01' as date)) >= 4 then year(cast({{ as_of_window() }} || '-01' as date))
+            else year(cast({{ as_of_window() }} || '-01' as date)) - 1
+        end as financial_year
+),
+
+contracts as (
+    select contracts.*, window_year.financial_year
+    from {{ ref('stg_config__contracts') }} as contracts
+    cross join window_year
+    -- contracts running at some point of the financial year
+    where contracts.start_date <= make_date(window_year.financial_year + 1, 3, 31)
+      and contracts.end_date >= make_date(window_year.financial_year, 4, 1)
+),
+
+payable as (
+    select contract_id, sum(payable_amount) as payable_to_date
+    from {{ ref('entitlements') }}, window_year
+    where as_of_window = {{ as_of_window() }}
+      and earned_date between make_date(window_year.financial_year, 4, 1) and make_date(window_year.financial_year + 1, 3, 31)
+    group by contract_id
+)
+
+select
+    cast({{ as_of_window() }} as varchar) as payment_window,
+    contracts.area,
+    contracts.provider,
+    contracts.contract_id,
+    contracts.financial_year,
+    contracts.annual_cap_gbp,
+    cast(coalesce(payable.payable_to_date, 0) as decimal(14, 2)) as payable_to_date,
+    cast(contracts.annual_cap_gbp - coalesce(payable.payable_to_date, 0) as decimal(14, 2)) as cap_remaining
+from contracts
+left join payable
+    on payable.contract_id = contracts.contract_id

@@ -1,0 +1,77 @@
+"""Session fixtures: each sample warehouse is built once per test session, by the real `pbr run`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ACCEPTANCE = REPO.parent / "shared" / "spec" / "acceptance" / "01-oxfordshire"
+ACCEPTANCE_WINDOWS = ("2012-04", "2014-06")
+TEST_PSEUDONYM_KEY = "test-pseudonym-key"
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """A warehouse built by `pbr` in a folder of its own."""
+
+    root: Path
+    landing: Path
+    config: Path
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse" / "pbr.duckdb"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "PBR_LANDING_DIR": str(self.landing),
+            "PBR_CONFIG_DIR": str(self.config),
+            "PBR_WAREHOUSE": str(self.warehouse),
+            "PBR_EXPORT_DIR": str(self.exports),
+            "PBR_PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
+        }
+
+    def pbr(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [sys.executable, "-m", "pbr_pipeline.cli", *args],
+            env=self.env(), cwd=self.root, capture_output=True, text=True,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"pbr {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}")
+        return result
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+    def columns_and_rows(self, sql: str, params: list | None = None) -> tuple[list[str], list[tuple]]:
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            cursor = con.execute(sql, params or [])
+            return [d[0] for d in cursor.description], cursor.fetchall()
+        finally:
+            con.close()
+
+
+@pytest.fixture(scope="session")
+def acceptance_run(tmp_path_factory) -> PipelineRun:
+    """The 01-oxfordshire scenario, every window in order on a fresh warehouse."""
+    run = PipelineRun(tmp_path_factory.mktemp("acceptance"), ACCEPTANCE / "landing", ACCEPTANCE / "config")
+    first, last = ACCEPTANCE_WINDOWS
+    run.pbr("run", "--from", first, "--to", last)
+    return run
