@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from pbr_pipeline.config import ConfigError, load_areas
+from pbr_pipeline.payments.runs import PaymentRunError
 from pbr_pipeline.settings import Settings
 from pbr_pipeline.windows import parse_window, window_range
 
@@ -37,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--window", type=_window)
     run.add_argument("--from", dest="first", type=_window)
     run.add_argument("--to", dest="last", type=_window)
+
+    finalize = commands.add_parser("finalize", help="mark a window's payment run final")
+    finalize.add_argument("--window", required=True, type=_window)
+    finalize.add_argument("--by", required=True, help="who finalises the run (recorded)")
 
     generate = commands.add_parser("generate", help="write realistic synthetic submissions")
     generate.add_argument("--out", required=True, type=Path)
@@ -71,6 +76,15 @@ def run_windows(windows: list[str]) -> None:
         run_window(window)
 
 
+def command_finalize(args: argparse.Namespace) -> None:
+    from pbr_pipeline.payments.runs import finalize
+    from pbr_pipeline.warehouse import connect
+
+    with connect(Settings.from_env().warehouse) as con:
+        at = finalize(con, args.window, args.by)
+    print(f"payment run {args.window} is final (by {args.by.strip()} at {at.isoformat()}Z)")
+
+
 def command_generate(args: argparse.Namespace) -> None:
     from pbr_pipeline.generate import generate_returns
 
@@ -97,11 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             run_windows(windows_requested(args))
+        elif args.command == "finalize":
+            command_finalize(args)
         elif args.command == "generate":
             command_generate(args)
         elif args.command == "demo":
             command_demo()
-    except (UsageError, ConfigError, ValueError) as error:
+    except (UsageError, ConfigError, PaymentRunError, ValueError) as error:
         print(f"pbr: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # the one-line reason; the Dagster run log keeps the detail

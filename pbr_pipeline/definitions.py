@@ -3,7 +3,8 @@
 from dagster import Definitions, in_process_executor, load_assets_from_modules
 from dagster_dbt import DbtCliResource
 
-from pbr_pipeline.assets import config, dbt, ingest
+from pbr_pipeline.assets import config, dbt, ingest, payments
+from pbr_pipeline.assets.payments import gx_payment_checkpoint
 from pbr_pipeline.dbt import DBT_EXECUTABLE, dbt_project
 from pbr_pipeline.jobs import monthly_payment_run
 from pbr_pipeline.resources import PipelineSettings
@@ -13,7 +14,8 @@ from pbr_pipeline.sensors import landing_sensor
 dbt_project.prepare_if_dev()
 
 defs = Definitions(
-    assets=load_assets_from_modules([config, ingest, dbt]),
+    assets=load_assets_from_modules([config, ingest, dbt, payments]),
+    asset_checks=[gx_payment_checkpoint],
     jobs=[monthly_payment_run],
     schedules=[monthly_payment_schedule],
     sensors=[landing_sensor],

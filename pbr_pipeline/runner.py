@@ -31,7 +31,9 @@ def first_failure(result: ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.event_type in (DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE):
             error = event.event_specific_data and getattr(event.event_specific_data, "error", None)
-            cause = error.message.strip().splitlines()[0] if error and error.message else event.message
+            while error is not None and error.cause is not None:  # the root cause, not Dagster's wrapper
+                error = error.cause
+            cause = error.message.strip().splitlines()[-1] if error and error.message else event.message
             return f"{event.step_key or 'run'}: {cause}"
     return "the run did not succeed"
 

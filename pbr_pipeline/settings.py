@@ -21,6 +21,7 @@ class Settings:
     config_dir: Path
     warehouse: Path
     export_dir: Path
+    validation_dir: Path
     pseudonym_key: bytes
     using_development_key: bool
 
@@ -33,6 +34,8 @@ class Settings:
             config_dir=Path(env.get("PBR_CONFIG_DIR", str(PILOT_CONFIG_DIR))).resolve(),
             warehouse=Path(env.get("PBR_WAREHOUSE", "data/warehouse/pbr.duckdb")).resolve(),
             export_dir=Path(env.get("PBR_EXPORT_DIR", "data/exports")).resolve(),
+            # GX Data Docs of each run's payment checkpoint.
+            validation_dir=Path(env.get("PBR_VALIDATION_DIR", "data/validation")).resolve(),
             pseudonym_key=(key or DEVELOPMENT_PSEUDONYM_KEY).encode("utf-8"),
             using_development_key=not key,
         )

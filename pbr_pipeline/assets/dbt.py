@@ -10,7 +10,10 @@ from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pbr_pipeline.dbt import dbt_project, dbt_vars
+from pbr_pipeline.payments.runs import ensure_previous_window_run
 from pbr_pipeline.progress import report
+from pbr_pipeline.resources import PipelineSettings
+from pbr_pipeline.warehouse import connect
 from pbr_pipeline.partitions import WAREHOUSE_POOL, monthly_windows, window_of_partition
 
 class PbrDbtTranslator(DagsterDbtTranslator):
@@ -32,8 +35,10 @@ class PbrDbtTranslator(DagsterDbtTranslator):
     dagster_dbt_translator=PbrDbtTranslator(),
     pool=WAREHOUSE_POOL,
 )
-def pbr_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+def pbr_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineSettings):
     window = window_of_partition(context.partition_key)
+    with connect(pipeline.settings().warehouse) as con:
+        ensure_previous_window_run(con, window)
     report(context, window, "dbt", "building the models as of the window")
     yield from dbt.cli(["build", "--vars", dbt_vars(window)], context=context).stream()
     report(context, window, "dbt", "models built and tested")

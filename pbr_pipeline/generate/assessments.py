@@ -92,6 +92,10 @@ def _review_assessments(rng, journeys: pd.DataFrame, plans, horizon: int) -> pd.
     rank = journeys["band_rank"].to_numpy()[rows]
     step = np.where(rng.random(len(rows)) < 0.5, -1, 1)
     new_rank = np.where(rank == 0, 1, np.where(rank == 2, 1, rank + step))
+    # With fewer than three bands two ranks can share a band: such a review changes nothing.
+    area = journeys["area"].to_numpy()[rows]
+    changes = _band_values(plans, area, new_rank) != _band_values(plans, area, rank)
+    rows, new_rank = rows[changes], new_rank[changes]
     # After a conversion the user is reviewed as a Recovery client of the Recovery provider.
     converted = journeys["converted"].to_numpy()[rows] & (day[rows] >= journeys["rec_triage_day"].to_numpy()[rows])
     pathway = np.where(converted, "RECOVERY", journeys["pathway"].to_numpy()[rows]).astype(object)

@@ -37,10 +37,12 @@ def simulate_journeys(
 ) -> pd.DataFrame:
     horizon = window_last_day(last_window)
     sizes = np.array([p.annual_journeys for p in plans], dtype=float)
-    rounds = [_arrivals(rng, plans, first_window, last_window)]
-    while len(rounds[-1]):
-        _treat(rng, rounds[-1], plans, horizon)
-        rounds.append(_re_presentations(rng, rounds[-1], sizes, horizon))
+    current = _arrivals(rng, plans, first_window, last_window)
+    rounds = []
+    while len(current):
+        _treat(rng, current, plans, horizon)
+        rounds.append(current)
+        current = _re_presentations(rng, current, sizes, horizon)
     journeys = pd.concat(rounds, ignore_index=True)
     journeys["pbr_id"] = _pbr_ids(journeys, plans)
     return journeys

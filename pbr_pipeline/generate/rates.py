@@ -28,9 +28,9 @@ DEFAULT_ANNUAL_JOURNEYS = 1000
 # (England had about 150 drug action team areas).
 NATIONAL_ANNUAL_JOURNEYS = 300_000
 NATIONAL_EXTRA_AREAS = 141
-# Part of the journeys are re-presentations of earlier service users, so new people arrive a
-# little below the target.
-NEW_PERSON_SHARE = 0.93
+# Part of the journeys are re-presentations of earlier service users (a few per cent over the
+# first two years, as they build up), so new people arrive a little below the target.
+NEW_PERSON_SHARE = 0.97
 
 # --- People --------------------------------------------------------------------------------
 

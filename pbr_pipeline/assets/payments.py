@@ -1,0 +1,105 @@
+"""The payment run after the dbt models: the GX checkpoint gate, statements, the run record."""
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    asset_check,
+    multi_asset,
+)
+
+from pbr_pipeline.partitions import WAREHOUSE_POOL, monthly_windows, window_of_partition
+from pbr_pipeline.payments.checkpoint import run_payment_checkpoint
+from pbr_pipeline.payments.exports import statement_files, write_window_exports
+from pbr_pipeline.payments.runs import (
+    check_final_run_reproduced,
+    inputs_fingerprint,
+    later_runs,
+    record_run,
+    run_totals,
+)
+from pbr_pipeline.progress import report
+from pbr_pipeline.resources import PipelineSettings
+from pbr_pipeline.warehouse import connect
+
+PAYMENT_MARTS = [
+    AssetKey(["marts", name])
+    for name in ("payment_lines", "entitlements", "provider_statements", "conversion_counts", "contract_cap_positions")
+]
+
+
+@asset_check(
+    asset=AssetKey(["marts", "payment_lines"]),
+    additional_deps=PAYMENT_MARTS[1:],
+    blocking=True,
+    description=(
+        "Great Expectations checkpoint over the window's payment outputs: grain, amount bounds, "
+        "payable <= gross, statement totals, and the cumulative invariant. Statements are not "
+        "written unless it passes."
+    ),
+)
+def gx_payment_checkpoint(context, pipeline: PipelineSettings) -> AssetCheckResult:
+    settings = pipeline.settings()
+    window = window_of_partition(context.run.tags["dagster/partition"])
+    with connect(settings.warehouse) as con:
+        result = run_payment_checkpoint(con, window, settings.validation_dir / window)
+    report(context, window, "checkpoint", "passed" if result.success else result.message())
+    return AssetCheckResult(
+        passed=result.success,
+        severity=AssetCheckSeverity.ERROR,
+        description=None if result.success else result.message(),
+        metadata={
+            "expectations_evaluated": result.evaluated,
+            "failures": MetadataValue.json([{"expectation": f.expectation, "rows": f.rows} for f in result.failures]),
+            "data_docs": MetadataValue.path(str(result.docs_index)) if result.docs_index else None,
+        },
+    )
+
+
+def _statement_preview(files: dict[str, bytes]) -> str:
+    return "```\n" + files["summary.csv"].decode("utf-8") + "```"
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(["marts", "payment_runs"], group_name="payments", deps=PAYMENT_MARTS,
+                  description="One row per window run: status, lines, net amount and an inputs fingerprint."),
+        AssetSpec(["exports", "statements"], group_name="payments", deps=[AssetKey(["marts", "payment_runs"])],
+                  description="statement_<PROVIDER>.csv and summary.csv under PBR_EXPORT_DIR/<window>/."),
+    ],
+    partitions_def=monthly_windows,
+    pool=WAREHOUSE_POOL,
+    name="payment_run",
+)
+def payment_run(context: AssetExecutionContext, pipeline: PipelineSettings):
+    """Write the window's statements, then record the run (a final run must reproduce exactly)."""
+    settings = pipeline.settings()
+    window = window_of_partition(context.partition_key)
+    with connect(settings.warehouse) as con:
+        fingerprint = inputs_fingerprint(con, window)
+        totals = run_totals(con, window)
+        check_final_run_reproduced(con, window, fingerprint, totals)
+        files = statement_files(con, window)
+        folder = write_window_exports(settings.export_dir, window, files)
+        status = record_run(con, window, fingerprint, totals)
+        stale = later_runs(con, window)
+    if stale:
+        context.log.warning(
+            f"runs for later windows ({stale[0]}..{stale[-1]}) were computed against the previous run of {window}: "
+            f"re-run them in order to keep their lines consistent"
+        )
+    report(context, window, "payments", f"{totals.lines} lines, net {totals.net_amount:,.2f}, {status}")
+    yield MaterializeResult(
+        asset_key=["marts", "payment_runs"],
+        metadata={"lines": totals.lines, "net_amount": float(totals.net_amount), "status": status,
+                  "inputs_fingerprint": fingerprint},
+    )
+    yield MaterializeResult(
+        asset_key=["exports", "statements"],
+        metadata={"folder": MetadataValue.path(str(folder)), "files": len(files),
+                  "summary": MetadataValue.md(_statement_preview(files))},
+    )

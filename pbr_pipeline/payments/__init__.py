@@ -1,0 +1,1 @@
+"""Payment runs: the checkpoint, the run record, statements and finalisation (spec/payments.md)."""

@@ -1,0 +1,110 @@
+"""Pure helpers, tested without dbt or Dagster runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from pbr_pipeline.dbt import dbt_env, dbt_vars
+from pbr_pipeline.partitions import partition_of_window, window_of_partition
+from pbr_pipeline.payments.exports import csv_text, write_window_exports
+from pbr_pipeline.payments.runs import PaymentRunError, ensure_previous_window_run, finalize, record_run, RunTotals
+from pbr_pipeline.sensors import landed_by_window, new_sources
+from pbr_pipeline.settings import Settings
+from pbr_pipeline.warehouse import ensure_schema
+from pbr_pipeline.windows import first_day, last_day, shift_window, window_of, window_range
+from tests.returns_builder import csv_bytes, write_submission
+
+
+def test_window_arithmetic():
+    assert shift_window("2012-04", -1) == "2012-03"
+    assert shift_window("2012-12", 1) == "2013-01"
+    assert shift_window("2014-01", -13) == "2012-12"
+    assert window_range("2012-11", "2013-02") == ["2012-11", "2012-12", "2013-01", "2013-02"]
+    assert last_day("2012-02") == dt.date(2012, 2, 29)
+    assert first_day("2013-07") == dt.date(2013, 7, 1)
+    assert window_of(dt.date(2013, 7, 31)) == "2013-07"
+    with pytest.raises(ValueError, match="runs backwards"):
+        window_range("2013-02", "2012-11")
+    with pytest.raises(ValueError, match="not a window"):
+        shift_window("2013-13", 1)
+
+
+def test_dbt_vars_and_environment(tmp_path):
+    assert json.loads(dbt_vars("2013-02")) == {"window": "2013-02"}
+    settings = Settings.from_env({"PBR_WAREHOUSE": "relative/w.duckdb"})
+    env = dbt_env(settings)
+    assert env["PBR_WAREHOUSE"].endswith("/relative/w.duckdb") and env["PBR_WAREHOUSE"].startswith("/")
+
+
+def test_partition_keys_map_to_windows():
+    assert window_of_partition("2012-06-01") == "2012-06"
+    assert partition_of_window("2012-06") == "2012-06-01"
+
+
+def test_settings_defaults_and_development_key_flag():
+    defaults = Settings.from_env({})
+    assert defaults.warehouse.as_posix().endswith("data/warehouse/pbr.duckdb")
+    assert defaults.landing_dir.as_posix().endswith("data/landing")
+    assert defaults.using_development_key
+    assert not Settings.from_env({"PBR_PSEUDONYM_KEY": "secret"}).using_development_key
+
+
+def test_sensor_requests_only_windows_with_new_submissions(tmp_path):
+    files = {"assessments.csv": csv_bytes("assessments", [])}
+    write_submission(tmp_path, "OXF-AQUARIUS", "2012-04", 1, files)
+    write_submission(tmp_path, "OXF-AQUARIUS", "2012-05", 1, files, as_zip=True)
+    (tmp_path / "2012-05" / "not-a-submission").mkdir()
+    landed = landed_by_window(tmp_path)
+    assert landed == {
+        "2012-04": ["2012-04/OXF-AQUARIUS_2012-04_01"],
+        "2012-05": ["2012-05/OXF-AQUARIUS_2012-05_01.zip"],
+    }
+    assert new_sources(landed, {"2012-04/OXF-AQUARIUS_2012-04_01"}) == {"2012-05": ["2012-05/OXF-AQUARIUS_2012-05_01.zip"]}
+    assert new_sources(landed, set(landed["2012-04"] + landed["2012-05"])) == {}
+
+
+def test_export_csv_formatting_is_exact():
+    rows = [("2013-01", None, Decimal("-50"), dt.date(2012, 10, 1), 2)]
+    assert csv_text(["w", "code", "amount", "earned", "band"], rows) == (
+        b"w,code,amount,earned,band\n2013-01,,-50.00,2012-10-01,2\n"
+    )
+
+
+def test_window_exports_replace_the_folder_whole(tmp_path):
+    write_window_exports(tmp_path, "2013-01", {"statement_A.csv": b"a\n", "summary.csv": b"s\n"})
+    write_window_exports(tmp_path, "2013-01", {"summary.csv": b"t\n"})
+    assert sorted(p.name for p in (tmp_path / "2013-01").iterdir()) == ["summary.csv"]
+    assert (tmp_path / "2013-01" / "summary.csv").read_bytes() == b"t\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["2013-01"]
+
+
+@pytest.fixture
+def con():
+    connection = duckdb.connect()
+    ensure_schema(connection)
+    yield connection
+    connection.close()
+
+
+def test_runs_go_in_window_order_and_finalize_is_recorded(con):
+    ensure_previous_window_run(con, "2013-01")  # nothing run yet: any window may start
+    record_run(con, "2013-01", "f1", RunTotals(3, Decimal("250.00")))
+    ensure_previous_window_run(con, "2013-02")
+    ensure_previous_window_run(con, "2013-01")  # a re-run of the latest window
+    with pytest.raises(PaymentRunError, match="2013-02 has not been run"):
+        ensure_previous_window_run(con, "2013-03")
+
+    with pytest.raises(PaymentRunError, match="no payment run for 2013-02"):
+        finalize(con, "2013-02", "Ann Analyst")
+    finalize(con, "2013-01", "Ann Analyst")
+    with pytest.raises(PaymentRunError, match="already final"):
+        finalize(con, "2013-01", "Ann Analyst")
+    record_run(con, "2013-01", "f1", RunTotals(3, Decimal("250.00")))
+    assert con.execute(
+        "SELECT status, finalized_by, lines, net_amount FROM marts.payment_runs"
+    ).fetchall() == [("FINAL", "Ann Analyst", 3, Decimal("250.00"))]
