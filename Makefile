@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install dbt-parse clean
+.PHONY: demo test ui install dbt-parse clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ demo: dbt-parse
 
 test: dbt-parse
 	$(BIN)/python -m pytest
+
+ui: dbt-parse
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 clean:
 	rm -rf data/warehouse data/exports data/landing dbt_project/target dbt_project/logs
