@@ -6,8 +6,11 @@ Every command exits non-zero with a one-line reason on failure.
 from __future__ import annotations
 
 import argparse
+import csv
 import logging
 import sys
+import time
+from decimal import Decimal
 from pathlib import Path
 
 from pbr_pipeline.config import ConfigError, load_areas
@@ -72,8 +75,23 @@ def run_windows(windows: list[str]) -> None:
     load_areas(settings.config_dir)  # fail on a bad configuration before anything runs
     settings.warn_if_development_key()
     prepare()
+    started = time.monotonic()
     for window in windows:
         run_window(window)
+    print(statement_summary(settings.export_dir, windows[-1]))
+    print(f"{len(windows)} window(s) run in {time.monotonic() - started:.0f} s")
+
+
+def statement_summary(export_dir: Path, window: str) -> str:
+    """The window's summary.csv as a table: per provider, lines and net amount due."""
+    with open(export_dir / window / "summary.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    lines = [f"statement summary {window}", f"  {'area':<5} {'provider':<20} {'lines':>6} {'net due':>14}"]
+    for row in rows:
+        lines.append(f"  {row['area']:<5} {row['provider']:<20} {row['lines']:>6} {Decimal(row['net_amount_due']):>14,.2f}")
+    total = sum((Decimal(row["net_amount_due"]) for row in rows), Decimal("0"))
+    lines.append(f"  {'':<5} {'total':<20} {sum(int(r['lines']) for r in rows):>6} {total:>14,.2f}")
+    return "\n".join(lines)
 
 
 def command_finalize(args: argparse.Namespace) -> None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
 from pbr_pipeline.partitions import partition_of_window
+from pbr_pipeline.publish import restore_last_good
+from pbr_pipeline.settings import Settings
 
 QUIET_DAGSTER_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -51,5 +53,7 @@ def run_window(window: str) -> WindowRun:
             raise_on_error=False,
         )
     if not result.success:
-        raise RunFailed(f"run for {window} failed at {first_failure(result)}")
+        restored = restore_last_good(Settings.from_env())
+        note = "; warehouse restored to the last good run" if restored else ""
+        raise RunFailed(f"run for {window} failed at {first_failure(result)}{note}")
     return WindowRun(window, result.run_id)

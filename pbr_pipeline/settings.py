@@ -22,6 +22,7 @@ class Settings:
     warehouse: Path
     export_dir: Path
     validation_dir: Path
+    analyst_warehouse: Path
     pseudonym_key: bytes
     using_development_key: bool
 
@@ -36,6 +37,8 @@ class Settings:
             export_dir=Path(env.get("PBR_EXPORT_DIR", "data/exports")).resolve(),
             # GX Data Docs of each run's payment checkpoint.
             validation_dir=Path(env.get("PBR_VALIDATION_DIR", "data/validation")).resolve(),
+            # The copy analysts query, published whole at the end of each good run.
+            analyst_warehouse=Path(env.get("PBR_ANALYST_WAREHOUSE", "data/warehouse/pbr_analyst.duckdb")).resolve(),
             pseudonym_key=(key or DEVELOPMENT_PSEUDONYM_KEY).encode("utf-8"),
             using_development_key=not key,
         )

@@ -23,6 +23,7 @@ from pbr_pipeline.payments.runs import (
     run_totals,
 )
 from pbr_pipeline.progress import report
+from pbr_pipeline.publish import publish_analyst_copy
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.warehouse import connect
 
@@ -87,12 +88,13 @@ def payment_run(context: AssetExecutionContext, pipeline: PipelineSettings):
         folder = write_window_exports(settings.export_dir, window, files)
         status = record_run(con, window, fingerprint, totals)
         stale = later_runs(con, window)
+    published = publish_analyst_copy(settings)
     if stale:
         context.log.warning(
             f"runs for later windows ({stale[0]}..{stale[-1]}) were computed against the previous run of {window}: "
             f"re-run them in order to keep their lines consistent"
         )
-    report(context, window, "payments", f"{totals.lines} lines, net {totals.net_amount:,.2f}, {status}")
+    report(context, window, "payments", f"{totals.lines} lines, net {totals.net_amount:,.2f}, {status}; published {published.name}")
     yield MaterializeResult(
         asset_key=["marts", "payment_runs"],
         metadata={"lines": totals.lines, "net_amount": float(totals.net_amount), "status": status,
