@@ -26,7 +26,7 @@ test: dbt-parse
 	$(BIN)/python -m pytest
 
 ui: dbt-parse
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	DAGSTER_HOME=$(CURDIR)/dagster_home $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 clean:
 	rm -rf data/warehouse data/exports data/landing dbt_project/target dbt_project/logs

@@ -1,10 +1,13 @@
 """One partition per monthly window, from the first contract month (April 2012)."""
 
-from dagster import MonthlyPartitionsDefinition
+from dagster import BackfillPolicy, MonthlyPartitionsDefinition
 
 from pbr_pipeline.windows import FIRST_WINDOW
 
 monthly_windows = MonthlyPartitionsDefinition(start_date=f"{FIRST_WINDOW}-01")
+
+# A backfill runs one window per run: each window's payment run builds on the previous one's.
+ONE_WINDOW_PER_RUN = BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 # Every asset that opens the warehouse runs in this pool: DuckDB allows one writer per file.
 WAREHOUSE_POOL = "pbr_warehouse"

@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
 
 from pbr_pipeline.config.publish import CONFIG_TABLES, publish_config
-from pbr_pipeline.partitions import WAREHOUSE_POOL, monthly_windows, window_of_partition
+from pbr_pipeline.partitions import ONE_WINDOW_PER_RUN, WAREHOUSE_POOL, monthly_windows, window_of_partition
 from pbr_pipeline.progress import report
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.warehouse import connect
@@ -14,7 +14,8 @@ CONFIG_SPECS = [
 ]
 
 
-@multi_asset(specs=CONFIG_SPECS, partitions_def=monthly_windows, pool=WAREHOUSE_POOL, name="area_config")
+@multi_asset(specs=CONFIG_SPECS, partitions_def=monthly_windows, pool=WAREHOUSE_POOL,
+             backfill_policy=ONE_WINDOW_PER_RUN, name="area_config")
 def area_config(context: AssetExecutionContext, pipeline: PipelineSettings):
     """Validate every area file (a bad one stops the run before any data is touched) and publish it."""
     settings = pipeline.settings()

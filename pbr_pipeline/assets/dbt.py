@@ -14,7 +14,7 @@ from pbr_pipeline.payments.runs import ensure_previous_window_run
 from pbr_pipeline.progress import report
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.warehouse import connect
-from pbr_pipeline.partitions import WAREHOUSE_POOL, monthly_windows, window_of_partition
+from pbr_pipeline.partitions import ONE_WINDOW_PER_RUN, WAREHOUSE_POOL, monthly_windows, window_of_partition
 
 class PbrDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
@@ -34,6 +34,7 @@ class PbrDbtTranslator(DagsterDbtTranslator):
     partitions_def=monthly_windows,
     dagster_dbt_translator=PbrDbtTranslator(),
     pool=WAREHOUSE_POOL,
+    backfill_policy=ONE_WINDOW_PER_RUN,
 )
 def pbr_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineSettings):
     window = window_of_partition(context.partition_key)

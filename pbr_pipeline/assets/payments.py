@@ -12,7 +12,7 @@ from dagster import (
     multi_asset,
 )
 
-from pbr_pipeline.partitions import WAREHOUSE_POOL, monthly_windows, window_of_partition
+from pbr_pipeline.partitions import ONE_WINDOW_PER_RUN, WAREHOUSE_POOL, monthly_windows, window_of_partition
 from pbr_pipeline.payments.checkpoint import run_payment_checkpoint
 from pbr_pipeline.payments.exports import statement_files, write_window_exports
 from pbr_pipeline.payments.runs import (
@@ -74,6 +74,7 @@ def _statement_preview(files: dict[str, bytes]) -> str:
     ],
     partitions_def=monthly_windows,
     pool=WAREHOUSE_POOL,
+    backfill_policy=ONE_WINDOW_PER_RUN,
     name="payment_run",
 )
 def payment_run(context: AssetExecutionContext, pipeline: PipelineSettings):

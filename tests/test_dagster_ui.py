@@ -1,0 +1,139 @@
+"""The Dagster UI: the webserver loads workspace.yaml and serves the asset graph and schedule."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from pbr_pipeline.definitions import defs
+
+REPO = Path(__file__).resolve().parents[1]
+
+WORKSPACE_QUERY = """
+{
+  workspaceOrError {
+    ... on Workspace {
+      locationEntries {
+        name
+        locationOrLoadError {
+          __typename
+          ... on RepositoryLocation {
+            repositories {
+              jobs { name }
+              schedules { name cronSchedule executionTimezone }
+              sensors { name }
+            }
+          }
+          ... on PythonError { message }
+        }
+      }
+    }
+  }
+}
+"""
+
+ASSETS_QUERY = """
+{
+  assetNodes {
+    assetKey { path }
+    groupName
+    isPartitioned
+    dependencyKeys { path }
+  }
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+@pytest.fixture(scope="module")
+def webserver(tmp_path_factory):
+    port = free_port()
+    home = tmp_path_factory.mktemp("dagster_home")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=REPO, env={**os.environ, "DAGSTER_HOME": str(home)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                pytest.fail(f"dagster-webserver exited: {server.stderr.read()[-2000:]}")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
+                break
+            except OSError:
+                time.sleep(1)
+        else:
+            pytest.fail("dagster-webserver did not answer within 120 s")
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_workspace_loads_with_job_schedule_and_sensor(webserver):
+    [entry] = graphql(webserver, WORKSPACE_QUERY)["workspaceOrError"]["locationEntries"]
+    location = entry["locationOrLoadError"]
+    assert location["__typename"] == "RepositoryLocation", location
+    [repository] = location["repositories"]
+    assert "monthly_payment_run" in {job["name"] for job in repository["jobs"]}
+    assert repository["schedules"] == [
+        {"name": "monthly_payment_schedule", "cronSchedule": "0 6 5 * *", "executionTimezone": "UTC"}
+    ]
+    assert [sensor["name"] for sensor in repository["sensors"]] == ["landing_sensor"]
+
+
+def test_asset_graph_runs_from_configuration_to_statements(webserver):
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in graphql(webserver, ASSETS_QUERY)["assetNodes"]}
+    expected = {
+        "config/areas", "raw/assessments", "quality/submissions", "staging/stg_raw__top",
+        "marts/journeys", "marts/outcome_attainment", "marts/entitlements", "marts/payment_lines",
+        "marts/payment_runs", "exports/statements", "quality/record_issues",
+    }
+    assert expected <= set(nodes)
+    assert len(nodes) == len(list(defs.resolve_all_asset_keys()))
+    assert all(node["isPartitioned"] for node in nodes.values())
+
+    def deps(key):
+        return {"/".join(d["path"]) for d in nodes[key]["dependencyKeys"]}
+
+    assert "config/areas" in deps("raw/assessments")
+    assert "raw/top" in deps("staging/stg_raw__top")
+    assert "marts/payment_runs" in deps("exports/statements")
+    assert "marts/payment_lines" in deps("marts/payment_runs")
+
+
+def test_backfills_run_one_window_at_a_time_in_order(monkeypatch):
+    from dagster import DagsterInstance
+
+    job = defs.resolve_job_def("monthly_payment_run")
+    assert job.backfill_policy.max_partitions_per_run == 1
+    monkeypatch.setenv("DAGSTER_HOME", str(REPO / "dagster_home"))
+    with DagsterInstance.get() as instance:
+        config = instance.get_concurrency_config()
+        assert config.run_queue_config.max_concurrent_runs == 1
+        assert config.pool_config.default_pool_limit == 1
