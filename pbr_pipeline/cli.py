@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pbr_pipeline.config import ConfigError, load_areas
+from pbr_pipeline.explain import ExplainError
 from pbr_pipeline.payments.runs import PaymentRunError
 from pbr_pipeline.settings import Settings
 from pbr_pipeline.windows import parse_window, window_range
@@ -45,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     finalize = commands.add_parser("finalize", help="mark a window's payment run final")
     finalize.add_argument("--window", required=True, type=_window)
     finalize.add_argument("--by", required=True, help="who finalises the run (recorded)")
+
+    explain = commands.add_parser("explain", help="list the records behind a payment line (submission, file, line)")
+    explain.add_argument("--window", required=True, type=_window)
+    explain.add_argument("--line-key", required=True, help="journey_id|kind|outcome_code, e.g. 'OXF-000123#1|OUTCOME|D2_ABSTINENT'")
 
     generate = commands.add_parser("generate", help="write realistic synthetic submissions")
     generate.add_argument("--out", required=True, type=Path)
@@ -103,6 +108,19 @@ def command_finalize(args: argparse.Namespace) -> None:
     print(f"payment run {args.window} is final (by {args.by.strip()} at {at.isoformat()}Z)")
 
 
+def command_explain(args: argparse.Namespace) -> None:
+    import duckdb
+
+    from pbr_pipeline.explain import explain_line
+
+    # The analysts' copy: readable while a run holds the working warehouse.
+    con = duckdb.connect(str(Settings.from_env().analyst_warehouse), read_only=True)
+    try:
+        print(explain_line(con, args.window, args.line_key).render())
+    finally:
+        con.close()
+
+
 def command_generate(args: argparse.Namespace) -> None:
     from pbr_pipeline.generate import generate_returns
 
@@ -131,11 +149,13 @@ def main(argv: list[str] | None = None) -> int:
             run_windows(windows_requested(args))
         elif args.command == "finalize":
             command_finalize(args)
+        elif args.command == "explain":
+            command_explain(args)
         elif args.command == "generate":
             command_generate(args)
         elif args.command == "demo":
             command_demo()
-    except (UsageError, ConfigError, PaymentRunError, ValueError) as error:
+    except (UsageError, ConfigError, PaymentRunError, ExplainError, ValueError) as error:
         print(f"pbr: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # the one-line reason; the Dagster run log keeps the detail
