@@ -1,0 +1,366 @@
+"""The Great Expectations (GX Core 1.x) checkpoint that gates a window's payment outputs.
+
+It reads the window's rows of marts.entitlements, marts.payment_lines and
+marts.provider_statements (plus the config.schedule* tables for the amount bounds) into small
+pandas frames, one per question, and validates each frame with its own Expectation Suite,
+ValidationDefinition and Checkpoint, all under one run id. Every expectation is evaluated even
+when another fails. The run's Data Docs site is written to `docs_dir` (docs/payment-checkpoint.md).
+
+Money is compared in whole pence (BIGINT), never as floats.
+
+GX is imported lazily: importing it costs about 4 s, which the Dagster code location and the
+command line should not pay just to load this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import shutil
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pandas as pd
+
+if TYPE_CHECKING:
+    from great_expectations.expectations import Expectation
+
+MAX_ROWS = 20
+DOCS_SITE = "payment_checkpoint"
+
+
+@dataclass(frozen=True)
+class ExpectationFailure:
+    expectation: str  # a readable name, e.g. "payment_lines: grain (payment_window, line_key, status) unique"
+    rows: list[dict]  # up to 20 offending rows (GX unexpected rows / values), JSON-safe
+
+
+@dataclass(frozen=True)
+class CheckpointResult:
+    success: bool
+    failures: list[ExpectationFailure]
+    evaluated: int  # number of expectations evaluated
+    docs_index: Path | None  # the Data Docs index.html written for this run
+
+    def message(self) -> str:
+        """One line naming the first failing expectation and its first offending rows."""
+        if self.success:
+            return f"GX checkpoint passed: {self.evaluated} expectations"
+        if not self.failures:
+            return "GX checkpoint failed"
+        first = self.failures[0]
+        n = len(first.rows)
+        count = f"{n}+ rows" if n >= MAX_ROWS else ("1 row" if n == 1 else f"{n} rows")
+        shown = "; ".join(json.dumps(row) for row in first.rows[:3])
+        more = f"; {len(self.failures) - 1} more failing" if len(self.failures) > 1 else ""
+        return f"GX checkpoint failed: {first.expectation} ({count}: {shown}){more}"
+
+
+# --- The frames: one small query each; money in pence, outcome_code '' when it has none. -----
+
+_LINES_SQL = """
+SELECT payment_window, line_key, status, provider, kind, coalesce(outcome_code, '') AS outcome_code,
+       CAST(amount * 100 AS BIGINT) AS amount_pence
+FROM marts.payment_lines
+WHERE payment_window = $window
+"""
+
+# The bound is taken from the area's schedule in force on the earned date (the latest
+# effective_from on or before it); a missing band, weight or schedule leaves it NULL.
+_ENTITLEMENTS_SQL = """
+SELECT e.as_of_window, e.line_key, CAST(e.earned_date AS VARCHAR) AS earned_date,
+       CAST(s.effective_from AS VARCHAR) AS schedule_from,
+       CAST(e.gross_amount * 100 AS BIGINT) AS gross_pence,
+       CAST(e.payable_amount * 100 AS BIGINT) AS payable_pence,
+       CAST(100 * CASE e.kind
+           WHEN 'ATTACHMENT' THEN b.attachment_fee_gbp
+           WHEN 'OUTCOME' THEN round(b.outcome_tariff_gbp * w.weight, 2)
+           WHEN 'CONVERSION' THEN coalesce(s.conversion_payment_gbp, 0)
+       END AS BIGINT) AS bound_pence
+FROM marts.entitlements e
+ASOF LEFT JOIN config.schedules s ON s.area = e.area AND e.earned_date >= s.effective_from
+LEFT JOIN config.schedule_bands b
+       ON b.area = e.area AND b.effective_from = s.effective_from AND b.band = e.band
+LEFT JOIN config.schedule_weights w
+       ON w.area = e.area AND w.effective_from = s.effective_from AND w.outcome_code = e.outcome_code
+WHERE e.as_of_window = $window
+"""
+
+_STATEMENTS_SQL = """
+SELECT payment_window, provider, kind, coalesce(outcome_code, '') AS outcome_code, status,
+       line_count, CAST(amount * 100 AS BIGINT) AS amount_pence
+FROM marts.provider_statements
+WHERE payment_window = $window
+"""
+
+_STATEMENT_VS_LINES_SQL = """
+WITH stmt AS (
+    SELECT provider, kind, coalesce(outcome_code, '') AS outcome_code, status,
+           sum(line_count) AS line_count, sum(amount) AS amount
+    FROM marts.provider_statements WHERE payment_window = $window GROUP BY ALL
+), lines AS (
+    SELECT provider, kind, coalesce(outcome_code, '') AS outcome_code, status,
+           count(*) AS line_count, sum(amount) AS amount
+    FROM marts.payment_lines WHERE payment_window = $window GROUP BY ALL
+)
+SELECT provider, kind, outcome_code, status,
+       CAST(coalesce(stmt.amount, 0) * 100 AS BIGINT) AS statement_amount_pence,
+       CAST(coalesce(lines.amount, 0) * 100 AS BIGINT) AS lines_amount_pence,
+       CAST(coalesce(stmt.line_count, 0) AS BIGINT) AS statement_line_count,
+       CAST(coalesce(lines.line_count, 0) AS BIGINT) AS lines_line_count
+FROM stmt FULL JOIN lines USING (provider, kind, outcome_code, status)
+"""
+
+_CUMULATIVE_SQL = """
+WITH paid AS (
+    SELECT line_key, sum(amount) AS amount FROM marts.payment_lines
+    WHERE payment_window <= $window GROUP BY line_key
+), entitled AS (
+    SELECT line_key, payable_amount FROM marts.entitlements WHERE as_of_window = $window
+)
+SELECT line_key,
+       CAST(coalesce(paid.amount, 0) * 100 AS BIGINT) AS paid_to_date_pence,
+       CAST(coalesce(entitled.payable_amount, 0) * 100 AS BIGINT) AS payable_pence
+FROM paid FULL JOIN entitled USING (line_key)
+"""
+
+
+def _frames(con: duckdb.DuckDBPyConnection, window: str) -> dict[str, pd.DataFrame]:
+    def read(sql: str) -> pd.DataFrame:
+        return con.execute(sql, {"window": window}).df()
+
+    statement_vs_lines = read(_STATEMENT_VS_LINES_SQL)
+    provider_net = (
+        statement_vs_lines.groupby("provider", as_index=False)[["statement_amount_pence", "lines_amount_pence"]]
+        .sum()
+        .rename(columns={"statement_amount_pence": "statement_net_pence", "lines_amount_pence": "lines_net_pence"})
+    )
+    return {
+        "payment_lines": read(_LINES_SQL),
+        "entitlements": read(_ENTITLEMENTS_SQL),
+        "provider_statements": read(_STATEMENTS_SQL),
+        "statement_vs_lines": statement_vs_lines,
+        "provider_net": provider_net,
+        "cumulative": read(_CUMULATIVE_SQL),
+    }
+
+
+# --- The expectations, by frame, in the order failures are reported. --------------------------
+
+# Columns that identify an offending row in GX's unexpected_index_list (and in Data Docs).
+_ROW_KEYS = {
+    "payment_lines": ["line_key", "status"],
+    "entitlements": ["line_key", "earned_date", "schedule_from"],
+    "provider_statements": ["provider", "kind", "outcome_code", "status"],
+    "statement_vs_lines": ["provider", "kind", "outcome_code", "status"],
+    "provider_net": ["provider"],
+    "cumulative": ["line_key"],
+}
+
+
+def _expectations() -> dict[str, list[tuple[str, Expectation]]]:
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
+
+    def at_most(column_a: str, column_b: str) -> Expectation:
+        """column_a <= column_b, as GX's "A >= B" with the columns swapped."""
+        return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=column_b, column_B=column_a, or_equal=True, ignore_row_if="either_value_is_missing"
+        )
+
+    def equal(column_a: str, column_b: str) -> Expectation:
+        return gxe.ExpectColumnPairValuesToBeEqual(column_A=column_a, column_B=column_b, ignore_row_if="neither")
+
+    return {
+        "payment_lines": [
+            ("payment_lines: grain (payment_window, line_key, status) unique",
+             gxe.ExpectCompoundColumnsToBeUnique(column_list=["payment_window", "line_key", "status"])),
+            ("payment_lines: status is NEW or REVERSAL",
+             gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["NEW", "REVERSAL"])),
+            ("payment_lines: NEW amount >= 0",
+             gxe.ExpectColumnValuesToBeBetween(column="amount_pence", min_value=0,
+                                               row_condition=Column("status") == "NEW")),
+            ("payment_lines: REVERSAL amount <= 0",
+             gxe.ExpectColumnValuesToBeBetween(column="amount_pence", max_value=0,
+                                               row_condition=Column("status") == "REVERSAL")),
+        ],
+        "entitlements": [
+            ("entitlements: grain (as_of_window, line_key) unique",
+             gxe.ExpectCompoundColumnsToBeUnique(column_list=["as_of_window", "line_key"])),
+            ("entitlements: a schedule in force bounds the amount",
+             gxe.ExpectColumnValuesToNotBeNull(column="bound_pence")),
+            ("entitlements: gross >= 0", gxe.ExpectColumnValuesToBeBetween(column="gross_pence", min_value=0)),
+            ("entitlements: gross <= bound of its band and schedule", at_most("gross_pence", "bound_pence")),
+            ("entitlements: payable <= gross", at_most("payable_pence", "gross_pence")),
+            ("entitlements: payable >= 0", gxe.ExpectColumnValuesToBeBetween(column="payable_pence", min_value=0)),
+        ],
+        "provider_statements": [
+            ("provider_statements: grain (payment_window, provider, kind, outcome_code, status) unique",
+             gxe.ExpectCompoundColumnsToBeUnique(
+                 column_list=["payment_window", "provider", "kind", "outcome_code", "status"])),
+        ],
+        "statement_vs_lines": [
+            ("provider_statements: amount = sum of payment_lines",
+             equal("statement_amount_pence", "lines_amount_pence")),
+            ("provider_statements: line_count = count of payment_lines",
+             equal("statement_line_count", "lines_line_count")),
+        ],
+        "provider_net": [
+            ("provider_statements: provider net = sum of its payment_lines",
+             equal("statement_net_pence", "lines_net_pence")),
+        ],
+        "cumulative": [
+            ("payment_lines: cumulative amount to window = payable as of window",
+             equal("paid_to_date_pence", "payable_pence")),
+        ],
+    }
+
+
+# --- The run. ----------------------------------------------------------------------------------
+
+
+def run_payment_checkpoint(con: duckdb.DuckDBPyConnection, window: str, docs_dir: Path) -> CheckpointResult:
+    """Validate the payment outputs of `window`; write this run's Data Docs under `docs_dir`.
+
+    Reads the warehouse only. Returns success, the failures in expectation order (each with up
+    to 20 offending rows), the number of expectations evaluated and the Data Docs index.
+    """
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    frames = _frames(con, window)
+    docs_dir = Path(docs_dir).resolve()
+    _clear_previous_docs(docs_dir)
+    context = gx.get_context(mode="ephemeral", project_config=_project_config(docs_dir))
+    source = context.data_sources.add_pandas("warehouse")
+    run_id = RunIdentifier(run_name=f"payments-{window}", run_time=dt.datetime.now(dt.timezone.utc))
+
+    order: list[str] = []  # readable names, in the order failures are reported
+    keys: dict[str, list[str]] = {}  # readable name -> the columns that identify its rows
+    results = []
+    for frame_name, checks in _expectations().items():
+        suite = gx.ExpectationSuite(name=frame_name)
+        for name, expectation in checks:
+            expectation.description = name  # shown in Data Docs instead of GX's generated sentence
+            expectation.meta = {"check": name}
+            suite.add_expectation(expectation)
+            order.append(name)
+            keys[name] = _ROW_KEYS[frame_name]
+        suite = context.suites.add(suite)
+        batch = source.add_dataframe_asset(frame_name).add_batch_definition_whole_dataframe("window")
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(name=frame_name, data=batch, suite=suite))
+        checkpoint = context.checkpoints.add(gx.Checkpoint(
+            name=frame_name,
+            validation_definitions=[validation],
+            result_format={
+                "result_format": "COMPLETE",
+                "partial_unexpected_count": MAX_ROWS,
+                "unexpected_index_column_names": _ROW_KEYS[frame_name],
+            },
+        ))
+        outcome = checkpoint.run(batch_parameters={"dataframe": frames[frame_name]}, run_id=run_id)
+        for suite_result in outcome.run_results.values():
+            results.extend(suite_result.results)
+
+    # One build for the whole run: an UpdateDataDocsAction per checkpoint would rebuild the site
+    # (and recompile GX's jinja templates) once per validation result, about 5 times slower.
+    context.build_data_docs(site_names=[DOCS_SITE])
+
+    failures = {}
+    for result in results:
+        name = result.expectation_config.meta["check"]
+        if not result.success:
+            failures[name] = ExpectationFailure(name, _offending_rows(result, keys[name]))
+    index = docs_dir / "index.html"
+    return CheckpointResult(
+        success=not failures and len(results) == len(order),
+        failures=[failures[name] for name in order if name in failures],
+        evaluated=len(results),
+        docs_index=index if index.exists() else None,
+    )
+
+
+def _project_config(docs_dir: Path):
+    """An in-memory context whose only Data Docs site is the filesystem folder `docs_dir`."""
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    return DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        data_docs_sites={
+            DOCS_SITE: {
+                "class_name": "SiteBuilder",
+                "show_how_to_buttons": False,
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            }
+        },
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+
+
+def _clear_previous_docs(docs_dir: Path) -> None:
+    """A re-run replaces the window's docs: drop the pages GX wrote there before (only those)."""
+    for name in ("index.html", "validations", "expectations"):
+        path = docs_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def _offending_rows(result, key_columns: list[str]) -> list[dict]:
+    """GX's unexpected rows (the row's key columns first, then the columns checked), else the
+    unexpected values, else the error GX caught while evaluating the expectation."""
+    errors = _exception_messages(result.exception_info)
+    if errors:
+        return [{"error": message} for message in errors[:MAX_ROWS]]
+    found = result.result or {}
+    rows = found.get("unexpected_index_list") or found.get("partial_unexpected_list") or []
+    offending = []
+    for row in rows[:MAX_ROWS]:
+        if not isinstance(row, dict):
+            row = {"value": row}
+        ordered = {key: row[key] for key in key_columns if key in row} | row
+        offending.append({key: _json_safe(value) for key, value in ordered.items()})
+    return offending
+
+
+def _exception_messages(info: Any) -> list[str]:
+    """exception_info is one {raised_exception, exception_message, ...} dict, or one per metric."""
+    if not isinstance(info, dict):
+        return []
+    if "raised_exception" in info:
+        return [str(info.get("exception_message"))] if info.get("raised_exception") else []
+    return [message for value in info.values() for message in _exception_messages(value)]
+
+
+def _json_safe(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return int(value) if value.is_integer() else value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
