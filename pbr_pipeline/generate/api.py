@@ -108,8 +108,9 @@ def _rng(seed: int, purpose: str, offset: int = 0) -> np.random.Generator:
 
 
 def _require_empty(out_dir: Path) -> None:
+    # A ValueError, like the other argument errors, so that `pbr` reports it in one line.
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise FileExistsError(f"{out_dir} is not an empty folder: generate into a new one")
+        raise ValueError(f"{out_dir} is not an empty folder: generate into a new one")
 
 
 def _configuration(out_dir: Path, scale: str, base: Path) -> tuple[Areas, Path, dict[str, float]]:

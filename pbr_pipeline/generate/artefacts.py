@@ -53,6 +53,7 @@ class Artefact:
     window: str
     zipped: bool
     members: dict[str, bytes]  # file name -> bytes, manifest.json included when sent
+    created_at: str = ""  # also the time stamp of a zip's members
     raw_zip: bytes | None = None  # a damaged zip, written as it is
     rows: dict[str, int] = field(default_factory=dict)  # table -> data rows in the files
     defects: list[dict] = field(default_factory=list)
@@ -107,7 +108,10 @@ def _row_counts(submission: Submission) -> dict[str, int]:
 def clean(submission: Submission, zipped: bool = False) -> Artefact:
     files = _file_bytes(submission)
     members = {"manifest.json": manifest_bytes(manifest(submission, files)), **files}
-    return Artefact(submission.name, window_name(submission.window), zipped, members, rows=_row_counts(submission))
+    return Artefact(
+        submission.name, window_name(submission.window), zipped, members, submission.created_at,
+        rows=_row_counts(submission),
+    )
 
 
 def zip_bytes(members: dict[str, bytes], stamp: str) -> bytes:
@@ -176,67 +180,135 @@ def _entry(artefact: Artefact, code: str, file: str | None = None, column: str |
     }
 
 
-def rejected(submission: Submission, code: str, variant: str | None, rng, unknown_code: str) -> Artefact:
+@dataclass
+class _Damage:
+    """A submission being spoilt: its files and manifest as they will be sent."""
+
+    submission: Submission
+    files: dict[str, bytes]
+    document: dict
+    artefact: Artefact
+    file: str | None = None
+    column: str | None = None
+    send_manifest: bool = True
+    manifest_text: bytes | None = None
+
+    @property
+    def first_file(self) -> str:
+        return next(iter(self.files))
+
+    def relist(self, rows: dict[str, int] | None = None) -> None:
+        """A manifest made after the damage: it agrees with the files as they are."""
+        self.document = manifest(self.submission, self.files, rows)
+
+
+def rejected(submission: Submission, code: str, variant: str | None, unknown_code: str = "") -> Artefact:
     """The submission as sent with one defect that makes `code` the first applicable one."""
     files = _file_bytes(submission)
-    document = manifest(submission, files)
-    artefact = Artefact(submission.name, window_name(submission.window), False, {}, rows=_row_counts(submission))
-    file, column = None, None
-    first = next(iter(files))
-    if code == "MANIFEST_MISSING":
-        if variant == "invalid_json":
-            text = manifest_bytes(document)
-            files["manifest.json"] = text[: len(text) // 2]
-        elif variant == "key_missing":
-            del document["files"]
-            files["manifest.json"] = manifest_bytes(document)
-        artefact.members = files
-        artefact.defects.append(_entry(artefact, code))
-        return artefact
-    if code == "NAME_MISMATCH":
-        # The manifest copied from last month's return: its window disagrees with the name.
-        document["window"] = window_name(submission.window - 1)
-    elif code == "UNKNOWN_SUBMITTER":
-        renamed = Submission(unknown_code, submission.window, submission.seq, submission.created_at, submission.files)
-        document = manifest(renamed, files)
-        artefact.submission_id = renamed.name
-    elif code == "TABLE_NOT_ALLOWED":
-        file = "employment.csv"
-        files[file] = _foreign_employment(submission)
-        document = manifest(submission, files)
-        artefact.rows["employment"] = _data_rows(files[file])
-    elif code == "FILE_MISSING":
-        file = max(files)
-        del files[file]
-    elif code == "CHECKSUM_MISMATCH":
-        # Edited after the manifest was made: the manifest holds the checksum of the old text.
-        file = first
-        document["files"][file]["sha256"] = sha256(files[file].rsplit(b"\n", 2)[0] + b"\n")
-    elif code == "ENCODING" and variant == "latin1":
-        file = first
-        header, row, rest = files[file].split(b"\n", 2)
-        field_end = row.index(b",")
-        files[file] = b"\n".join([header, row[:field_end] + "é".encode("latin-1") + row[field_end:], rest])
-        document = manifest(submission, files)
-    elif code == "ENCODING":
-        artefact.zipped = True
-        whole = zip_bytes({"manifest.json": manifest_bytes(document), **files}, submission.created_at)
-        artefact.raw_zip = whole[: len(whole) // 2]  # a transfer cut short: no central directory
-    elif code == "ROWCOUNT_MISMATCH":
-        file = max(files, key=lambda n: (_data_rows(files[n]), n))
-        files[file] = files[file].rsplit(b"\n", 2)[0] + b"\n"  # the last row lost in transfer
-        document = manifest(submission, files, rows={file: document["files"][file]["rows"]})
-    elif code == "MISSING_COLUMN":
-        file = first
-        content = submission.files[file]
-        column = DROPPED_COLUMN[content.table]
-        files[file] = _without_column(content, column)
-        document = manifest(submission, files)
+    damage = _Damage(
+        submission, files, manifest(submission, files),
+        Artefact(
+            submission.name, window_name(submission.window), False, {}, submission.created_at,
+            rows=_row_counts(submission),
+        ),
+    )
+    _DAMAGES[code](damage, variant, unknown_code)
+    artefact = damage.artefact
+    if damage.send_manifest:
+        text = damage.manifest_text if damage.manifest_text is not None else manifest_bytes(damage.document)
+        artefact.members = {"manifest.json": text, **damage.files}
     else:
-        raise ValueError(f"not a rejection this generator makes: {code}")
-    artefact.members = {"manifest.json": manifest_bytes(document), **files}
-    artefact.defects.append(_entry(artefact, code, file, column))
+        artefact.members = damage.files
+    artefact.defects.append(_entry(artefact, code, damage.file, damage.column))
     return artefact
+
+
+def _manifest_missing(damage: _Damage, variant, _) -> None:
+    if variant == "invalid_json":
+        text = manifest_bytes(damage.document)
+        damage.manifest_text = text[: len(text) // 2]  # cut off mid-transfer
+    elif variant == "key_missing":
+        del damage.document["files"]
+    else:
+        damage.send_manifest = False
+
+
+def _name_mismatch(damage: _Damage, variant, _) -> None:
+    # The manifest copied from last month's return: its window disagrees with the folder name.
+    damage.document["window"] = window_name(damage.submission.window - 1)
+
+
+def _unknown_submitter(damage: _Damage, variant, unknown_code: str) -> None:
+    # Sent under a code that no area configuration declares (a new system, not yet registered).
+    original = damage.submission
+    renamed = Submission(unknown_code, original.window, original.seq, original.created_at, original.files)
+    damage.submission = renamed
+    damage.relist()
+    damage.artefact.submission_id = renamed.name
+
+
+def _table_not_allowed(damage: _Damage, variant, _) -> None:
+    damage.file = "employment.csv"
+    damage.files[damage.file] = _foreign_employment(damage.submission)
+    damage.artefact.rows["employment"] = _data_rows(damage.files[damage.file])
+    damage.relist()
+
+
+def _file_missing(damage: _Damage, variant, _) -> None:
+    damage.file = max(damage.files)
+    del damage.files[damage.file]  # still listed in the manifest
+
+
+def _checksum_mismatch(damage: _Damage, variant, _) -> None:
+    # Edited after the manifest was made: the manifest holds the checksum of the old text.
+    damage.file = damage.first_file
+    older = damage.files[damage.file].rsplit(b"\n", 2)[0] + b"\n"
+    damage.document["files"][damage.file]["sha256"] = sha256(older)
+
+
+def _encoding(damage: _Damage, variant, _) -> None:
+    if variant == "corrupt_zip":
+        whole = zip_bytes({"manifest.json": manifest_bytes(damage.document), **damage.files}, damage.submission.created_at)
+        damage.artefact.zipped = True
+        damage.artefact.raw_zip = whole[: len(whole) // 2]  # a transfer cut short: no central directory
+        return
+    # A latin-1 byte in the first data row; the manifest's checksum is of the bytes as sent.
+    damage.file = damage.first_file
+    header, row, rest = damage.files[damage.file].split(b"\n", 2)
+    field_end = row.index(b",")
+    damaged_row = row[:field_end] + "é".encode("latin-1") + row[field_end:]
+    damage.files[damage.file] = b"\n".join([header, damaged_row, rest])
+    damage.relist()
+
+
+def _rowcount_mismatch(damage: _Damage, variant, _) -> None:
+    # The last row lost in transfer; the manifest still counts it.
+    files = damage.files
+    damage.file = max(files, key=lambda name: (_data_rows(files[name]), name))
+    promised = damage.document["files"][damage.file]["rows"]
+    files[damage.file] = files[damage.file].rsplit(b"\n", 2)[0] + b"\n"
+    damage.relist(rows={damage.file: promised})
+
+
+def _missing_column(damage: _Damage, variant, _) -> None:
+    damage.file = damage.first_file
+    content = damage.submission.files[damage.file]
+    damage.column = DROPPED_COLUMN[content.table]
+    damage.files[damage.file] = _without_column(content, damage.column)
+    damage.relist()
+
+
+_DAMAGES = {
+    "MANIFEST_MISSING": _manifest_missing,
+    "NAME_MISMATCH": _name_mismatch,
+    "UNKNOWN_SUBMITTER": _unknown_submitter,
+    "TABLE_NOT_ALLOWED": _table_not_allowed,
+    "FILE_MISSING": _file_missing,
+    "CHECKSUM_MISMATCH": _checksum_mismatch,
+    "ENCODING": _encoding,
+    "ROWCOUNT_MISMATCH": _rowcount_mismatch,
+    "MISSING_COLUMN": _missing_column,
+}
 
 
 def stale_zip(submission: Submission, rng) -> Artefact:

@@ -128,6 +128,13 @@ def _make_attributes_unique(rng, journeys: pd.DataFrame) -> None:
 
 def _treat(rng, journeys: pd.DataFrame, plans: list[AreaPlan], horizon: int) -> None:
     """Fill in assessment choices, episodes and their ends for one round of journeys."""
+    _assessment_choices(rng, journeys, plans)
+    _first_episode(rng, journeys, horizon)
+    _draw_abstinence(rng, journeys)
+
+
+def _assessment_choices(rng, journeys: pd.DataFrame, plans: list[AreaPlan]) -> None:
+    """Secondary substance, band, pathway and the provider the LASAR refers to."""
     n = len(journeys)
     primary = journeys["primary"].to_numpy()
     secondary = _draw_secondary(rng, primary)
@@ -146,41 +153,47 @@ def _treat(rng, journeys: pd.DataFrame, plans: list[AreaPlan], horizon: int) -> 
     harm_min = rng.random(n) < harm_min_share
     journeys["pathway"] = np.where(harm_min, "HARM_MIN", "RECOVERY").astype(object)
     journeys["provider"] = _route(rng, journeys, plans)
+    journeys["converts_possible"] = harm_min & np.array(
+        [plans[a].converts for a in journeys["area"].to_numpy()], dtype=bool
+    )
+    journeys["rec_provider"] = np.array(
+        [plans[a].pathway_providers.get("RECOVERY", "") for a in journeys["area"].to_numpy()], dtype=object
+    )
 
+
+def _first_episode(rng, journeys: pd.DataFrame, horizon: int) -> None:
+    """Referral, triage and discharge of the first episode, and of a conversion's Recovery one."""
+    n = len(journeys)
+    harm_min = journeys["pathway"].to_numpy() == "HARM_MIN"
     started = rng.random(n) >= rates.NEVER_STARTED_SHARE
     referral = journeys["assess_day"].to_numpy() + rng.integers(0, 8, n)
     triage = referral + rng.integers(1, 22, n)
     duration = np.where(
         harm_min, _durations(rng, n, rates.DURATION_HARM_MIN), _durations(rng, n, rates.DURATION_RECOVERY)
     )
-    reason = _draw_reasons(rng, primary, secondary)
+    reason = _draw_reasons(rng, journeys["primary"].to_numpy(), journeys["secondary"].to_numpy())
     journeys["started"] = started
     journeys["referral_day"] = np.where(started, referral, MISSING)
     journeys["triage_day"] = np.where(started, triage, MISSING)
 
-    converts = np.array([plans[a].converts for a in journeys["area"].to_numpy()], dtype=bool)
-    converted = started & harm_min & converts & (rng.random(n) < rates.CONVERSION_SHARE)
+    # A conversion ends the Harm Minimisation episode as a transfer (83); the Recovery episode
+    # that follows takes the outcome (reason) drawn for the journey.
+    converted = started & journeys["converts_possible"].to_numpy() & (rng.random(n) < rates.CONVERSION_SHARE)
     conversion_day = triage + rng.integers(90, 361, n)
     main_end = np.where(converted, conversion_day, triage + duration)
     main_reason = np.where(converted, "83", reason)
-    rec_referral = conversion_day
-    rec_triage = rec_referral + rng.integers(2, 15, n)
+    rec_triage = conversion_day + rng.integers(2, 15, n)
     rec_end = rec_triage + _durations(rng, n, rates.DURATION_RECOVERY)
-    rec_provider = np.array(
-        [plans[a].pathway_providers.get("RECOVERY", "") for a in journeys["area"].to_numpy()], dtype=object
-    )
     journeys["converted"] = converted
     journeys["discharge_day"], journeys["reason"] = _censor(main_end, main_reason, started, horizon)
-    journeys["rec_provider"] = np.where(converted, rec_provider, "")
-    journeys["rec_referral_day"] = np.where(converted, rec_referral, MISSING)
+    journeys["rec_provider"] = np.where(converted, journeys["rec_provider"].to_numpy(), "")
+    journeys["rec_referral_day"] = np.where(converted, conversion_day, MISSING)
     journeys["rec_triage_day"] = np.where(converted, rec_triage, MISSING)
     journeys["rec_discharge_day"], journeys["rec_reason"] = _censor(rec_end, reason, converted, horizon)
-    # A conversion seen within the range only if the Harm Minimisation episode has ended.
     journeys["final_discharge_day"] = np.where(
         converted, journeys["rec_discharge_day"], journeys["discharge_day"]
     )
     journeys["final_reason"] = np.where(converted, journeys["rec_reason"], journeys["reason"])
-    _draw_abstinence(rng, journeys)
 
 
 def _draw_secondary(rng, primary: np.ndarray) -> np.ndarray:

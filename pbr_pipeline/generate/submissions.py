@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from pbr_pipeline.generate import rates
 from pbr_pipeline.generate.areas import Registry
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pbr_pipeline.codes import ROLE_TABLES, TABLE_KEYS
+from pbr_pipeline.codes import TABLE_KEYS
 
 # Column kinds: "id" integer written with the table's prefix, "text" a Python str ('' = null),
 # "date" a day number, "int" an integer, "tenths" an integer number of tenths (one decimal).
@@ -108,8 +108,6 @@ ID_PREFIX = {
 ID_DIGITS = 8
 
 TABLES = tuple(COLUMNS)
-TABLE_ROLE = {table: role for role, tables in ROLE_TABLES.items() for table in tables}
-META_COLUMNS = ("_sub", "_win", "_uid")
 
 
 @dataclass(frozen=True)
@@ -122,17 +120,5 @@ def columns(table: str) -> tuple[Column, ...]:
     return tuple(Column(name, kind) for name, kind in COLUMNS[table])
 
 
-def column_kind(table: str, name: str) -> str:
-    return dict(COLUMNS[table])[name]
-
-
 def key_column(table: str) -> str:
     return TABLE_KEYS[table]
-
-
-def file_name(table: str) -> str:
-    return f"{table}.csv"
-
-
-def format_id(column: str, number: int) -> str:
-    return f"{ID_PREFIX[column]}{number:0{ID_DIGITS}d}"

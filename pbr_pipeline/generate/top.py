@@ -16,7 +16,7 @@ import pandas as pd
 from pbr_pipeline.codes import SUBSTANCES
 from pbr_pipeline.generate import rates
 from pbr_pipeline.generate.dates import MISSING
-from pbr_pipeline.generate.population import ALCOHOL, CRACK, NO_SUBSTANCE, OPIATES, SUBSTANCE_INDEX
+from pbr_pipeline.generate.population import ALCOHOL, CRACK, OPIATES, SUBSTANCE_INDEX
 from pbr_pipeline.generate.tables import SUBSTANCE_DAY_COLUMNS
 
 NEVER = 99  # a review number no journey reaches
@@ -90,60 +90,78 @@ def journey_traits(rng, journeys: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def _top_dates(rng, journeys: pd.DataFrame, episodes: pd.DataFrame, horizon: int) -> pd.DataFrame:
     """Which TOPs exist: their episode, date, stage and review number k."""
-    triage = episodes["triage_date"].to_numpy()
-    discharge = episodes["discharge_date"].to_numpy()
-    closed = discharge != MISSING
-    journey = episodes["_journey"].to_numpy()
-
-    start_day = triage + _uniform_int(rng, 0, 3, len(triage))
-    start_day = np.where(closed, np.minimum(start_day, discharge), start_day)
-
-    # Reviews every quarter, a week either way, while the episode is open (and not in its
-    # last three days, when the exit TOP is due instead).
-    last_review_day = np.where(closed, discharge - 4, horizon)
-    quarters = max(1, int(np.max(last_review_day - triage, initial=0)) // rates.REVIEW_EVERY_DAYS + 1)
-    k = np.arange(1, quarters + 1)
-    review_day = triage[:, None] + k[None, :] * rates.REVIEW_EVERY_DAYS + rng.integers(-7, 8, (len(triage), quarters))
-    review_ok = review_day <= last_review_day[:, None]
-    review_episode, review_k = np.nonzero(review_ok)
-
-    reason = episodes["discharge_reason"].to_numpy()
-    exit_share = np.select(
-        [np.isin(reason, ["80", "81", "82"]), np.isin(reason, ["83", "84"]), reason == "89"],
-        [rates.EXIT_TOP_SHARE["COMPLETED"], rates.EXIT_TOP_SHARE["TRANSFER"], rates.EXIT_TOP_SHARE["89"]],
-        rates.EXIT_TOP_SHARE["OTHER"],
-    )
-    exits = np.flatnonzero(closed & (rng.random(len(triage)) < exit_share))
-
-    episode_row = np.concatenate([np.arange(len(triage)), review_episode, exits])
-    day = np.concatenate([start_day, review_day[review_ok], discharge[exits]])
+    starts = _start_tops(rng, episodes)
+    reviews = _review_tops(rng, episodes, horizon)
+    exits = _exit_tops(rng, episodes)
+    episode_row = np.concatenate([starts[0], reviews[0], exits[0]])
     stage = np.concatenate([
-        np.full(len(triage), "S", dtype=object), np.full(len(review_episode), "R", dtype=object),
-        np.full(len(exits), "E", dtype=object),
+        np.full(len(starts[0]), "S", dtype=object),
+        np.full(len(reviews[0]), "R", dtype=object),
+        np.full(len(exits[0]), "E", dtype=object),
     ])
+    reason = episodes["discharge_reason"].to_numpy()
     tops = pd.DataFrame(
         {
-            "_journey": journey[episode_row],
+            "_journey": episodes["_journey"].to_numpy()[episode_row],
             "episode_id": episodes["episode_id"].to_numpy()[episode_row],
             "pbr_id": episodes["pbr_id"].to_numpy()[episode_row],
             "_submitter": episodes["_submitter"].to_numpy()[episode_row],
-            "top_date": day,
+            "top_date": np.concatenate([starts[1], reviews[1], exits[1]]),
             "stage": stage,
             "_stage_order": np.select([stage == "S", stage == "R"], [0, 1], 2),
             "_reason": np.where(stage == "E", reason[episode_row], ""),
         }
     )
     tops = tops[tops["top_date"] <= horizon].reset_index(drop=True)
-    journey_start = journeys["triage_day"].to_numpy()[tops["_journey"].to_numpy()]
-    quarters_in = np.rint((tops["top_date"].to_numpy() - journey_start) / rates.REVIEW_EVERY_DAYS).astype(np.int64)
-    # Only the journey's first TOP is a baseline; any later TOP has had treatment.
-    first_start = (tops["stage"].to_numpy() == "S") & (
-        tops["episode_id"].to_numpy() == episodes["episode_id"].to_numpy()[
-            np.searchsorted(journey, tops["_journey"].to_numpy())
-        ]
-    )
-    tops["_k"] = np.where(first_start, 0, np.maximum(quarters_in, 1))
+    tops["_k"] = _review_numbers(journeys, episodes, tops)
     return tops
+
+
+def _start_tops(rng, episodes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(episode row, day): one on or just after triage, never after the discharge."""
+    triage = episodes["triage_date"].to_numpy()
+    discharge = episodes["discharge_date"].to_numpy()
+    day = triage + _uniform_int(rng, 0, 3, len(triage))
+    day = np.where(discharge != MISSING, np.minimum(day, discharge), day)
+    return np.arange(len(triage)), day
+
+
+def _review_tops(rng, episodes: pd.DataFrame, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every quarter, a week either way, while the episode is open (not in its last days,
+    when the exit TOP is due instead)."""
+    triage = episodes["triage_date"].to_numpy()
+    discharge = episodes["discharge_date"].to_numpy()
+    last_review_day = np.where(discharge != MISSING, discharge - 4, horizon)
+    quarters = max(1, int(np.max(last_review_day - triage, initial=0)) // rates.REVIEW_EVERY_DAYS + 1)
+    k = np.arange(1, quarters + 1)
+    jitter = rng.integers(-7, 8, (len(triage), quarters))
+    day = triage[:, None] + k[None, :] * rates.REVIEW_EVERY_DAYS + jitter
+    due = day <= last_review_day[:, None]
+    return np.nonzero(due)[0], day[due]
+
+
+def _exit_tops(rng, episodes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """On the discharge day: nearly always after a completion, less often otherwise."""
+    discharge = episodes["discharge_date"].to_numpy()
+    reason = episodes["discharge_reason"].to_numpy()
+    share = np.select(
+        [np.isin(reason, ["80", "81", "82"]), np.isin(reason, ["83", "84"]), reason == "89"],
+        [rates.EXIT_TOP_SHARE["COMPLETED"], rates.EXIT_TOP_SHARE["TRANSFER"], rates.EXIT_TOP_SHARE["89"]],
+        rates.EXIT_TOP_SHARE["OTHER"],
+    )
+    rows = np.flatnonzero((discharge != MISSING) & (rng.random(len(discharge)) < share))
+    return rows, discharge[rows]
+
+
+def _review_numbers(journeys: pd.DataFrame, episodes: pd.DataFrame, tops: pd.DataFrame) -> np.ndarray:
+    """Whole quarters since the journey's start; 0 only for the journey's first start TOP."""
+    journey = tops["_journey"].to_numpy()
+    since_start = tops["top_date"].to_numpy() - journeys["triage_day"].to_numpy()[journey]
+    quarters = np.rint(since_start / rates.REVIEW_EVERY_DAYS).astype(np.int64)
+    # Episodes are sorted by journey with the first episode first.
+    first_episode = episodes["episode_id"].to_numpy()[np.searchsorted(episodes["_journey"].to_numpy(), journey)]
+    baseline = (tops["stage"].to_numpy() == "S") & (tops["episode_id"].to_numpy() == first_episode)
+    return np.where(baseline, 0, np.maximum(quarters, 1))
 
 
 def _top_values(rng, journeys: pd.DataFrame, traits: dict, tops: pd.DataFrame) -> pd.DataFrame:

@@ -99,10 +99,10 @@ def _artefacts(submission: Submission, plan: UnitPlan, rng, unknown_codes, submi
         return [build.clean(submission), build.stale_zip(submission, rng)]
     if plan.code == "UNKNOWN_SUBMITTER":
         unknown = unknown_codes[submission.submitter]
-        return [build.clean(submission), build.rejected(submission, plan.code, plan.variant, rng, unknown)]
+        return [build.clean(submission), build.rejected(submission, plan.code, plan.variant, unknown)]
     # The provider hears of the rejection and sends the same content again, correctly.
     return [
-        build.rejected(submission, plan.code, plan.variant, rng, ""),
+        build.rejected(submission, plan.code, plan.variant),
         build.clean(build.resent(submission, 2, submitter)),
     ]
 
@@ -136,24 +136,13 @@ def _write(out_dir: Path, artefact: Artefact) -> None:
     window_dir = out_dir / artefact.window
     window_dir.mkdir(parents=True, exist_ok=True)
     if artefact.zipped:
-        stamp = _stamp(artefact)
-        data = artefact.raw_zip if artefact.raw_zip is not None else build.zip_bytes(artefact.members, stamp)
+        data = artefact.raw_zip if artefact.raw_zip is not None else build.zip_bytes(artefact.members, artefact.created_at)
         (window_dir / f"{artefact.submission_id}.zip").write_bytes(data)
         return
     folder = window_dir / artefact.submission_id
     folder.mkdir()
     for name, data in artefact.members.items():
         (folder / name).write_bytes(data)
-
-
-def _stamp(artefact: Artefact) -> str:
-    manifest = artefact.members.get("manifest.json")
-    if manifest:
-        try:
-            return json.loads(manifest)["created_at"]
-        except (ValueError, KeyError):
-            pass
-    return f"{artefact.window}-28T09:00:00Z"
 
 
 def _defect_order(entry: dict) -> tuple:
