@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
@@ -29,13 +30,25 @@ def _instance() -> DagsterInstance:
     return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
 
 
+ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
+# Lines of a dbt log that name what failed, e.g. "Failure in test unique_… (models/…yml)".
+DBT_FAILURE_LINE = re.compile(r"(Failure|Error) in ")
+
+
+def one_line(message: str) -> str:
+    """The line of an error message that says what failed: dbt's failure line if there is one."""
+    lines = [line.strip() for line in ANSI_CODES.sub("", message).splitlines() if line.strip()]
+    named = [line for line in lines if DBT_FAILURE_LINE.search(line)]
+    return (named or lines or ["unknown error"])[0]
+
+
 def first_failure(result: ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.event_type in (DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE):
             error = event.event_specific_data and getattr(event.event_specific_data, "error", None)
             while error is not None and error.cause is not None:  # the root cause, not Dagster's wrapper
                 error = error.cause
-            cause = error.message.strip().splitlines()[-1] if error and error.message else event.message
+            cause = one_line(error.message) if error and error.message else event.message
             return f"{event.step_key or 'run'}: {cause}"
     return "the run did not succeed"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,13 +18,14 @@ ACCEPTANCE_WINDOWS = ("2012-04", "2014-06")
 TEST_PSEUDONYM_KEY = "test-pseudonym-key"
 
 
-@dataclass(frozen=True)
+@dataclass
 class PipelineRun:
     """A warehouse built by `pbr` in a folder of its own."""
 
     root: Path
     landing: Path
     config: Path
+    last_output: subprocess.CompletedProcess | None = None
 
     @property
     def warehouse(self) -> Path:
@@ -33,6 +35,16 @@ class PipelineRun:
     def exports(self) -> Path:
         return self.root / "exports"
 
+    @property
+    def analyst_warehouse(self) -> Path:
+        return self.root / "warehouse" / "pbr_analyst.duckdb"
+
+    def copy(self, target: Path) -> "PipelineRun":
+        """The same run in another folder, for tests that change it."""
+        shutil.copytree(self.root, target)
+        landing = target / self.landing.relative_to(self.root) if self.landing.is_relative_to(self.root) else self.landing
+        return PipelineRun(target, landing, self.config)
+
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
@@ -40,6 +52,8 @@ class PipelineRun:
             "PBR_CONFIG_DIR": str(self.config),
             "PBR_WAREHOUSE": str(self.warehouse),
             "PBR_EXPORT_DIR": str(self.exports),
+            "PBR_ANALYST_WAREHOUSE": str(self.analyst_warehouse),
+            "PBR_VALIDATION_DIR": str(self.root / "validation"),
             "PBR_PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
         }
 
@@ -74,4 +88,18 @@ def acceptance_run(tmp_path_factory) -> PipelineRun:
     run = PipelineRun(tmp_path_factory.mktemp("acceptance"), ACCEPTANCE / "landing", ACCEPTANCE / "config")
     first, last = ACCEPTANCE_WINDOWS
     run.pbr("run", "--from", first, "--to", last)
+    return run
+
+
+GENERATED_WINDOWS = ("2012-04", "2014-03")
+
+
+@pytest.fixture(scope="session")
+def generated_run(tmp_path_factory) -> PipelineRun:
+    """24 windows of generated pilot returns (with their injected defects), every window run in order."""
+    root = tmp_path_factory.mktemp("generated")
+    run = PipelineRun(root, root / "landing", REPO / "pbr_pipeline" / "config" / "areas")
+    first, last = GENERATED_WINDOWS
+    run.pbr("generate", "--out", str(run.landing), "--from", first, "--to", last, "--seed", "7")
+    run.last_output = run.pbr("run", "--from", first, "--to", last)
     return run

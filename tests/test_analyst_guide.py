@@ -19,7 +19,7 @@ def test_the_guide_has_ten_queries():
 
 @pytest.fixture(scope="module")
 def analyst(acceptance_run):
-    con = duckdb.connect(str(acceptance_run.root / "warehouse" / "pbr_analyst.duckdb"), read_only=True)
+    con = duckdb.connect(str(acceptance_run.analyst_warehouse), read_only=True)
     yield con
     con.close()
 
