@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass
@@ -57,8 +58,12 @@ def run_window(window: str) -> WindowRun:
     # Imported here: loading the definitions needs the dbt manifest, which `pbr` prepares first.
     from pbr_pipeline.definitions import defs
 
+    settings = Settings.from_env()
     job = defs.resolve_job_def("monthly_payment_run")
-    with _instance() as instance:
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = settings.log_dir / f"run-{window}.log"
+    # dbt's own output goes to the window's log file; the terminal keeps the progress lines.
+    with _instance() as instance, open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
         result = job.execute_in_process(
             partition_key=partition_of_window(window),
             instance=instance,
@@ -66,7 +71,7 @@ def run_window(window: str) -> WindowRun:
             raise_on_error=False,
         )
     if not result.success:
-        restored = restore_last_good(Settings.from_env())
+        restored = restore_last_good(settings)
         note = "; warehouse restored to the last good run" if restored else ""
-        raise RunFailed(f"run for {window} failed at {first_failure(result)}{note}")
+        raise RunFailed(f"run for {window} failed at {first_failure(result)}{note} (details: {log_path})")
     return WindowRun(window, result.run_id)

@@ -23,6 +23,7 @@ class Settings:
     export_dir: Path
     validation_dir: Path
     analyst_warehouse: Path
+    log_dir: Path
     pseudonym_key: bytes
     using_development_key: bool
 
@@ -39,6 +40,8 @@ class Settings:
             validation_dir=Path(env.get("PBR_VALIDATION_DIR", "data/validation")).resolve(),
             # The copy analysts query, published whole at the end of each good run.
             analyst_warehouse=Path(env.get("PBR_ANALYST_WAREHOUSE", "data/warehouse/pbr_analyst.duckdb")).resolve(),
+            # Detailed logs of `pbr run` (dbt's output), one file per window.
+            log_dir=Path(env.get("PBR_LOG_DIR", "data/logs")).resolve(),
             pseudonym_key=(key or DEVELOPMENT_PSEUDONYM_KEY).encode("utf-8"),
             using_development_key=not key,
         )

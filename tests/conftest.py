@@ -54,6 +54,7 @@ class PipelineRun:
             "PBR_EXPORT_DIR": str(self.exports),
             "PBR_ANALYST_WAREHOUSE": str(self.analyst_warehouse),
             "PBR_VALIDATION_DIR": str(self.root / "validation"),
+            "PBR_LOG_DIR": str(self.root / "logs"),
             "PBR_PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
         }
 
