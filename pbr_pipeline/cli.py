@@ -73,7 +73,7 @@ def windows_requested(args: argparse.Namespace) -> list[str]:
 
 
 def run_windows(windows: list[str]) -> None:
-    from pbr_pipeline.dbt_prepare import prepare
+    from pbr_pipeline.dbt_prepare import generate_docs, prepare
     from pbr_pipeline.runner import run_window
 
     settings = Settings.from_env()
@@ -84,6 +84,7 @@ def run_windows(windows: list[str]) -> None:
     for window in windows:
         run_window(window)
     print(statement_summary(settings.export_dir, windows[-1]))
+    print(f"dbt docs: {generate_docs(settings, windows[-1])}")
     print(f"{len(windows)} window(s) run in {time.monotonic() - started:.0f} s")
 
 

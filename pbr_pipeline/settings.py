@@ -24,6 +24,7 @@ class Settings:
     validation_dir: Path
     analyst_warehouse: Path
     log_dir: Path
+    dbt_docs_dir: Path
     pseudonym_key: bytes
     using_development_key: bool
 
@@ -42,6 +43,8 @@ class Settings:
             analyst_warehouse=Path(env.get("PBR_ANALYST_WAREHOUSE", "data/warehouse/pbr_analyst.duckdb")).resolve(),
             # Detailed logs of `pbr run` (dbt's output), one file per window.
             log_dir=Path(env.get("PBR_LOG_DIR", "data/logs")).resolve(),
+            # `dbt docs generate` output, refreshed at the end of each `pbr run`.
+            dbt_docs_dir=Path(env.get("PBR_DBT_DOCS_DIR", "data/dbt_docs")).resolve(),
             pseudonym_key=(key or DEVELOPMENT_PSEUDONYM_KEY).encode("utf-8"),
             using_development_key=not key,
         )

@@ -55,6 +55,7 @@ class PipelineRun:
             "PBR_ANALYST_WAREHOUSE": str(self.analyst_warehouse),
             "PBR_VALIDATION_DIR": str(self.root / "validation"),
             "PBR_LOG_DIR": str(self.root / "logs"),
+            "PBR_DBT_DOCS_DIR": str(self.root / "dbt_docs"),
             "PBR_PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
         }
 
