@@ -11,17 +11,17 @@ MIN_AGE, MAX_AGE = 18, 100
 
 
 class Assessments(RowContract):
-    assessment_id: Series[str] = pa.Field(nullable=True)
-    initials: Series[str] = pa.Field(nullable=True)
-    date_of_birth: Series[str] = pa.Field(nullable=True)
-    sex: Series[str] = pa.Field(nullable=True)
-    assessment_date: Series[str] = pa.Field(nullable=True)
-    assessment_type: Series[str] = pa.Field(nullable=True)
-    tariff_band: Series[str] = pa.Field(nullable=True)
-    primary_substance: Series[str] = pa.Field(nullable=True)
-    secondary_substance: Series[str] = pa.Field(nullable=True)
-    pathway: Series[str] = pa.Field(nullable=True)
-    referred_to: Series[str] = pa.Field(nullable=True)
+    assessment_id: Series[object] = pa.Field(nullable=True)
+    initials: Series[object] = pa.Field(nullable=True)
+    date_of_birth: Series[object] = pa.Field(nullable=True)
+    sex: Series[object] = pa.Field(nullable=True)
+    assessment_date: Series[object] = pa.Field(nullable=True)
+    assessment_type: Series[object] = pa.Field(nullable=True)
+    tariff_band: Series[object] = pa.Field(nullable=True)
+    primary_substance: Series[object] = pa.Field(nullable=True)
+    secondary_substance: Series[object] = pa.Field(nullable=True)
+    pathway: Series[object] = pa.Field(nullable=True)
+    referred_to: Series[object] = pa.Field(nullable=True)
 
     @table_check("RANGE", "date_of_birth")
     def age_on_assessment(cls, frame: pd.DataFrame) -> pd.Series:

@@ -7,9 +7,9 @@ from data_contracts.rules import RowContract
 
 
 class Employment(RowContract):
-    spell_id: Series[str] = pa.Field(nullable=True)
-    start_date: Series[str] = pa.Field(nullable=True)
-    end_date: Series[str] = pa.Field(nullable=True)
+    spell_id: Series[object] = pa.Field(nullable=True)
+    start_date: Series[object] = pa.Field(nullable=True)
+    end_date: Series[object] = pa.Field(nullable=True)
 
     class Config:
         metadata = {

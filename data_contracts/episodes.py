@@ -9,12 +9,12 @@ from pbr_pipeline.codes import DISCHARGE_CODES
 
 
 class Episodes(RowContract):
-    episode_id: Series[str] = pa.Field(nullable=True)
-    pathway: Series[str] = pa.Field(nullable=True)
-    referral_date: Series[str] = pa.Field(nullable=True)
-    triage_date: Series[str] = pa.Field(nullable=True)
-    discharge_date: Series[str] = pa.Field(nullable=True)
-    discharge_reason: Series[str] = pa.Field(nullable=True)
+    episode_id: Series[object] = pa.Field(nullable=True)
+    pathway: Series[object] = pa.Field(nullable=True)
+    referral_date: Series[object] = pa.Field(nullable=True)
+    triage_date: Series[object] = pa.Field(nullable=True)
+    discharge_date: Series[object] = pa.Field(nullable=True)
+    discharge_reason: Series[object] = pa.Field(nullable=True)
 
     # A discharge needs both its date and its reason: the missing one is REQUIRED.
     @table_check("REQUIRED", "discharge_reason")

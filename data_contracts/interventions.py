@@ -7,9 +7,9 @@ from data_contracts.rules import RowContract
 
 
 class Interventions(RowContract):
-    intervention_id: Series[str] = pa.Field(nullable=True)
-    intervention: Series[str] = pa.Field(nullable=True)
-    intervention_date: Series[str] = pa.Field(nullable=True)
+    intervention_id: Series[object] = pa.Field(nullable=True)
+    intervention: Series[object] = pa.Field(nullable=True)
+    intervention_date: Series[object] = pa.Field(nullable=True)
 
     class Config:
         metadata = {

@@ -7,10 +7,10 @@ from data_contracts.rules import RowContract
 
 
 class Offences(RowContract):
-    offence_id: Series[str] = pa.Field(nullable=True)
-    offence_date: Series[str] = pa.Field(nullable=True)
-    disposal_date: Series[str] = pa.Field(nullable=True)
-    offence_group: Series[str] = pa.Field(nullable=True)
+    offence_id: Series[object] = pa.Field(nullable=True)
+    offence_date: Series[object] = pa.Field(nullable=True)
+    disposal_date: Series[object] = pa.Field(nullable=True)
+    offence_group: Series[object] = pa.Field(nullable=True)
 
     class Config:
         metadata = {
