@@ -24,6 +24,12 @@ def dbt_vars(window: str) -> str:
     return json.dumps({"window": window}, sort_keys=True)
 
 
+def dbt_build_args(window: str) -> list[str]:
+    """`dbt build` as of a window. Unit tests are left out: they test the rules on fixed inputs,
+    whatever the window, so the test suite runs them once instead of every window's run."""
+    return ["build", "--vars", dbt_vars(window), "--exclude", "resource_type:unit_test"]
+
+
 def dbt_env(settings: Settings) -> dict[str, str]:
     """Environment for a dbt process: the warehouse path made absolute, whatever the cwd."""
     return {**os.environ, "PBR_WAREHOUSE": str(settings.warehouse)}

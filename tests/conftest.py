@@ -59,14 +59,22 @@ class PipelineRun:
             "PBR_PSEUDONYM_KEY": TEST_PSEUDONYM_KEY,
         }
 
-    def pbr(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def pbr(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
         result = subprocess.run(
             [sys.executable, "-m", "pbr_pipeline.cli", *args],
-            env=self.env(), cwd=self.root, capture_output=True, text=True,
+            env={**self.env(), **(env or {})}, cwd=self.root, capture_output=True, text=True,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"pbr {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}")
         return result
+
+    def start(self, *args: str) -> "Started":
+        """`pbr` in the background, its output to files (so a full pipe never blocks it)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        out, err = open(self.root / "pbr.out", "w"), open(self.root / "pbr.err", "w")
+        process = subprocess.Popen([sys.executable, "-m", "pbr_pipeline.cli", *args],
+                                   env=self.env(), cwd=self.root, stdout=out, stderr=err, text=True)
+        return Started(self, args, process)
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         con = duckdb.connect(str(self.warehouse), read_only=True)
@@ -84,24 +92,53 @@ class PipelineRun:
             con.close()
 
 
-@pytest.fixture(scope="session")
-def acceptance_run(tmp_path_factory) -> PipelineRun:
-    """The 01-oxfordshire scenario, every window in order on a fresh warehouse."""
-    run = PipelineRun(tmp_path_factory.mktemp("acceptance"), ACCEPTANCE / "landing", ACCEPTANCE / "config")
-    first, last = ACCEPTANCE_WINDOWS
-    run.pbr("run", "--from", first, "--to", last)
-    return run
+@dataclass
+class Started:
+    run: PipelineRun
+    args: tuple[str, ...]
+    process: subprocess.Popen
+
+    def finish(self) -> PipelineRun:
+        code = self.process.wait()
+        output = subprocess.CompletedProcess(self.args, code, (self.run.root / "pbr.out").read_text(),
+                                             (self.run.root / "pbr.err").read_text())
+        if code != 0:
+            raise AssertionError(f"pbr {' '.join(self.args)} failed ({code}):\n{output.stderr[-4000:]}")
+        self.run.last_output = output
+        return self.run
 
 
 GENERATED_WINDOWS = ("2012-04", "2014-03")
 
 
 @pytest.fixture(scope="session")
-def generated_run(tmp_path_factory) -> PipelineRun:
-    """24 windows of generated pilot returns (with their injected defects), every window run in order."""
+def sample_runs(tmp_path_factory) -> dict[str, Started]:
+    """Both sample warehouses, built together by `pbr run` in the background: each pipeline runs
+    one step at a time, and the machine has two cores.
+
+    - acceptance: the 01-oxfordshire scenario, every window in order on a fresh warehouse;
+    - generated: 24 windows of generated pilot returns with their injected defects.
+    """
+    acceptance = PipelineRun(tmp_path_factory.mktemp("acceptance"), ACCEPTANCE / "landing", ACCEPTANCE / "config")
     root = tmp_path_factory.mktemp("generated")
-    run = PipelineRun(root, root / "landing", REPO / "pbr_pipeline" / "config" / "areas")
-    first, last = GENERATED_WINDOWS
-    run.pbr("generate", "--out", str(run.landing), "--from", first, "--to", last, "--seed", "7")
-    run.last_output = run.pbr("run", "--from", first, "--to", last)
-    return run
+    generated = PipelineRun(root, root / "landing", REPO / "pbr_pipeline" / "config" / "areas")
+    generated.pbr("generate", "--out", str(generated.landing), "--from", GENERATED_WINDOWS[0],
+                  "--to", GENERATED_WINDOWS[1], "--seed", "7")
+    started = {
+        "acceptance": acceptance.start("run", "--from", ACCEPTANCE_WINDOWS[0], "--to", ACCEPTANCE_WINDOWS[1]),
+        "generated": generated.start("run", "--from", GENERATED_WINDOWS[0], "--to", GENERATED_WINDOWS[1]),
+    }
+    yield started
+    for process in (s.process for s in started.values()):
+        if process.poll() is None:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def acceptance_run(sample_runs) -> PipelineRun:
+    return sample_runs["acceptance"].finish()
+
+
+@pytest.fixture(scope="session")
+def generated_run(sample_runs) -> PipelineRun:
+    return sample_runs["generated"].finish()

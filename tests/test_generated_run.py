@@ -168,11 +168,11 @@ def test_a_failed_run_leaves_the_last_good_state(changed_run):
         )
 
     before = state()
-    # A new submission lands, then writing the statements fails (the export folder is a file).
+    # A new submission lands, then writing the statements fails (the export root is under a file).
     resend(changed_run, "WIG-ADS", "2014-04", 1)
-    blocked = changed_run.exports / "2014-04"
-    blocked.write_text("not a folder")
-    result = changed_run.pbr("run", "--window", "2014-04", check=False)
+    blocked = changed_run.root / "not-a-folder"
+    blocked.write_text("a file")
+    result = changed_run.pbr("run", "--window", "2014-04", check=False, env={"PBR_EXPORT_DIR": str(blocked / "exports")})
     assert result.returncode == 1
     reason = result.stderr.strip().splitlines()[-1]
     assert reason.startswith("pbr: run for 2014-04 failed at payment_run")

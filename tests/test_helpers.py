@@ -9,7 +9,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from pbr_pipeline.dbt import dbt_env, dbt_vars
+from pbr_pipeline.dbt import dbt_build_args, dbt_env, dbt_vars
 from pbr_pipeline.partitions import partition_of_window, window_of_partition
 from pbr_pipeline.payments.exports import csv_text, write_window_exports
 from pbr_pipeline.payments.runs import PaymentRunError, ensure_previous_window_run, finalize, record_run, RunTotals
@@ -36,6 +36,7 @@ def test_window_arithmetic():
 
 def test_dbt_vars_and_environment(tmp_path):
     assert json.loads(dbt_vars("2013-02")) == {"window": "2013-02"}
+    assert dbt_build_args("2013-02") == ["build", "--vars", '{"window": "2013-02"}', "--exclude", "resource_type:unit_test"]
     settings = Settings.from_env({"PBR_WAREHOUSE": "relative/w.duckdb"})
     env = dbt_env(settings)
     assert env["PBR_WAREHOUSE"].endswith("/relative/w.duckdb") and env["PBR_WAREHOUSE"].startswith("/")

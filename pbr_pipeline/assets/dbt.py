@@ -9,7 +9,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from pbr_pipeline.dbt import dbt_project, dbt_vars
+from pbr_pipeline.dbt import dbt_build_args, dbt_project
 from pbr_pipeline.payments.runs import ensure_previous_window_run
 from pbr_pipeline.progress import report
 from pbr_pipeline.resources import PipelineSettings
@@ -41,5 +41,5 @@ def pbr_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
     with connect(pipeline.settings().warehouse) as con:
         ensure_previous_window_run(con, window)
     report(context, window, "dbt", "building the models as of the window")
-    yield from dbt.cli(["build", "--vars", dbt_vars(window)], context=context).stream()
+    yield from dbt.cli(dbt_build_args(window), context=context).stream()
     report(context, window, "dbt", "models built and tested")

@@ -1,0 +1,60 @@
+-- E1_EMPLOYMENT (spec/outcomes.md), for every started journey with t = its start: an
+-- employment spell of the pbr_id starting in [t, t + 365] that lasts at least 91 days
+-- (end_date - start_date >= 91, or still going with start_date + 91 on or before the run's last
+-- day). Outcome date: the earliest such start_date + 91, credited to the provider with an
+-- episode open then (macro provider_on_date). The window has elapsed once t + 365 + 91 is on
+-- or before the run's last day (before that, not attained is WINDOW_NOT_ELAPSED).
+
+with started as (
+    select starts.journey_id, journeys.pbr_id, starts.start_date
+    from {{ ref('int_journey_starts') }} as starts
+    inner join {{ ref('int_journeys') }} as journeys
+        on journeys.journey_id = starts.journey_id
+),
+
+spells as (
+    select
+        pbr_id,
+        spell_id,
+        start_date,
+        -- an end after the run's last day is not known yet: the spell is still going as of P
+        case when end_date <= {{ as_of_end() }} then end_date else {{ as_of_end() }} end as known_until
+    from {{ ref('int_employment__current') }}
+    where start_date <= {{ as_of_end() }}
+),
+
+qualifying_spells as (
+    select
+        started.journey_id,
+        spells.spell_id,
+        spells.start_date + 91 as outcome_date
+    from started
+    inner join spells
+        on spells.pbr_id = started.pbr_id
+       and spells.start_date between started.start_date and started.start_date + 365
+    where spells.known_until - spells.start_date >= 91
+),
+
+first_spells as (
+    select *
+    from qualifying_spells
+    qualify row_number() over (partition by journey_id order by outcome_date, spell_id) = 1
+),
+
+credited as (
+    {{ provider_on_date('first_spells') }}
+)
+
+select
+    started.journey_id,
+    'E1_EMPLOYMENT' as outcome_code,
+    true as in_eligible_group,
+    started.start_date + 365 + 91 <= {{ as_of_end() }} as window_elapsed,
+    credited.outcome_date,
+    credited.credited_provider,
+    case when credited.journey_id is not null then first_spells.spell_id end as evidence
+from started
+left join first_spells
+    on first_spells.journey_id = started.journey_id
+left join credited
+    on credited.journey_id = started.journey_id

@@ -1,0 +1,68 @@
+-- O1_OFFENDING (spec/outcomes.md), for every started journey with t = its start:
+-- b = offences of the pbr_id dated in [t - 365, t), a = offences dated in (t, t + 365]
+-- (an offence on t itself counts in neither); attained when (b > 0 and a < b) or (b = 0 and
+-- a = 0), and only once t + 365 is on or before the run's last day. Outcome date t + 365,
+-- credited to the provider with an episode open then (macro provider_on_date).
+
+with started as (
+    select starts.journey_id, journeys.pbr_id, starts.start_date
+    from {{ ref('int_journey_starts') }} as starts
+    inner join {{ ref('int_journeys') }} as journeys
+        on journeys.journey_id = starts.journey_id
+),
+
+offences as (
+    select pbr_id, offence_id, offence_date
+    from {{ ref('int_offences__current') }}
+    where offence_date <= {{ as_of_end() }}
+),
+
+counts as (
+    select
+        started.journey_id,
+        started.start_date,
+        count(offences.offence_id) filter (
+            where offences.offence_date >= started.start_date - 365
+              and offences.offence_date < started.start_date
+        ) as offences_before,
+        count(offences.offence_id) filter (
+            where offences.offence_date > started.start_date
+              and offences.offence_date <= started.start_date + 365
+        ) as offences_after
+    from started
+    left join offences
+        on offences.pbr_id = started.pbr_id
+       and offences.offence_date between started.start_date - 365 and started.start_date + 365
+    group by started.journey_id, started.start_date
+),
+
+evaluated as (
+    select
+        journey_id,
+        start_date + 365 as outcome_date,
+        start_date + 365 <= {{ as_of_end() }} as window_elapsed,
+        (offences_before > 0 and offences_after < offences_before)
+            or (offences_before = 0 and offences_after = 0) as counts_met,
+        'before=' || offences_before || ',after=' || offences_after as evidence
+    from counts
+),
+
+attained as (
+    select journey_id, outcome_date from evaluated where window_elapsed and counts_met
+),
+
+credited as (
+    {{ provider_on_date('attained') }}
+)
+
+select
+    evaluated.journey_id,
+    'O1_OFFENDING' as outcome_code,
+    true as in_eligible_group,
+    evaluated.window_elapsed,
+    credited.outcome_date,
+    credited.credited_provider,
+    case when credited.journey_id is not null then evaluated.evidence end as evidence
+from evaluated
+left join credited
+    on credited.journey_id = evaluated.journey_id

@@ -1,0 +1,49 @@
+-- D4_SUSTAINED (spec/outcomes.md): eligible once D3_COMPLETED is attained on date d; attained
+-- when there is no re-presentation in (d, d + 365] (an episode starting or an INITIAL
+-- assessment, of the same pbr_id or of any pbr_id with the same attributor_hash, in any area),
+-- and only once d + 365 is on or before the run's last day. Outcome date d + 365; the
+-- submitter of the successful discharge is credited. One row per journey with D3 attained.
+
+with completions as (
+    select
+        completed.journey_id,
+        journeys.pbr_id,
+        completed.outcome_date as completed_on,
+        completed.credited_provider,
+        completed.evidence as discharge_episode_id
+    from {{ ref('int_outcomes__completed') }} as completed
+    inner join {{ ref('int_journeys') }} as journeys
+        on journeys.journey_id = completed.journey_id
+    where completed.outcome_date is not null
+),
+
+representations as (
+    select distinct completions.journey_id
+    from completions
+    inner join {{ ref('int_person_links') }} as links
+        on links.pbr_id = completions.pbr_id
+    inner join {{ ref('int_presentations') }} as presentations
+        on presentations.pbr_id = links.linked_pbr_id
+       and presentations.presentation_date > completions.completed_on
+       and presentations.presentation_date <= completions.completed_on + 365
+),
+
+evaluated as (
+    select
+        completions.*,
+        completions.completed_on + 365 <= {{ as_of_end() }} as window_elapsed,
+        representations.journey_id is not null as represented
+    from completions
+    left join representations
+        on representations.journey_id = completions.journey_id
+)
+
+select
+    journey_id,
+    'D4_SUSTAINED' as outcome_code,
+    true as in_eligible_group,
+    window_elapsed,
+    case when window_elapsed and not represented then completed_on + 365 end as outcome_date,
+    case when window_elapsed and not represented then credited_provider end as credited_provider,
+    case when window_elapsed and not represented then discharge_episode_id end as evidence
+from evaluated
