@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pbr_pipeline.codes import OUTCOME_CODES
 from pbr_pipeline.generate import rates
 
 # Fixed, not the user's seed (see the module docstring).
@@ -33,18 +34,7 @@ _WEIGHT_SETS = (
     ("0.025", "0.1", "0.3", "0.35", "0.025", "0.025", "0.025", "0.025", "0.1", "0.025"),
     ("0.05", "0.1", "0.15", "0.15", "0.05", "0.05", "0.025", "0.025", "0.35", "0.05"),
 )
-_OUTCOMES = (
-    "D1_REDUCED_USE",
-    "D2_ABSTINENT",
-    "D3_COMPLETED",
-    "D4_SUSTAINED",
-    "H1_INJECTING_CEASED",
-    "H2_HOUSING_RESOLVED",
-    "H3_HEPB_COMPLETED",
-    "H4_QOL_NORMATIVE",
-    "O1_OFFENDING",
-    "E1_EMPLOYMENT",
-)
+_OUTCOMES = OUTCOME_CODES
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ with initial_assessments as (
 ordered as (
     select
         *,
-        -- the ordinal among the pbr_id's INITIALs by date, then assessment_id (the spec's
+        -- the ordinal among the pbr_id's INITIAL assessments by date, then assessment_id (the spec's
         -- order); submitter only makes it deterministic
         row_number() over by_person as journey_seq,
         lead(assessment_date) over by_person as next_initial_date

@@ -8,7 +8,7 @@
 -- A table: computed once per run (it re-reads the current records), then tested and unioned.
 {{ config(materialized='table') }}
 
-with first_initials as (
+with first_initial_assessments as (
     select pbr_id, min(initial_assessment_date) as first_initial_date
     from {{ ref('int_journeys') }}
     group by pbr_id
@@ -33,16 +33,16 @@ no_journey as (
         dated_records.pbr_id,
         'NO_JOURNEY' as issue,
         case
-            when first_initials.pbr_id is null
+            when first_initial_assessments.pbr_id is null
                 then dated_records.date_column || ' ' || dated_records.record_date || ': the pbr_id has no INITIAL assessment'
             else dated_records.date_column || ' ' || dated_records.record_date
-                || ' is before the first INITIAL assessment (' || first_initials.first_initial_date || ')'
+                || ' is before the first INITIAL assessment (' || first_initial_assessments.first_initial_date || ')'
         end as detail
     from dated_records
-    left join first_initials
-        on first_initials.pbr_id = dated_records.pbr_id
+    left join first_initial_assessments
+        on first_initial_assessments.pbr_id = dated_records.pbr_id
     where dated_records.record_date <= {{ as_of_end() }}
-      and (first_initials.pbr_id is null or dated_records.record_date < first_initials.first_initial_date)
+      and (first_initial_assessments.pbr_id is null or dated_records.record_date < first_initial_assessments.first_initial_date)
 ),
 
 episodes_seen as (

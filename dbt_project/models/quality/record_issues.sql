@@ -1,16 +1,8 @@
 -- Records that loaded but cannot count, per window (spec/outputs.md quality.record_issues).
 -- A union of the int_record_issues__* models: the records' own issues (NO_JOURNEY,
 -- UNKNOWN_EPISODE) and the payment issues (NO_CONTRACT, NO_SCHEDULE). Each window's run replaces that window's rows and keeps the others'.
--- The pre-hook clears the window first: a window with no issues left must not keep old ones.
--- The incremental predicate (a literal on the window) lets DuckDB skip the other windows' row
--- groups in the delete; the generated "in (select ... from the new rows)" alone scans them all.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='as_of_window',
-    incremental_predicates=["as_of_window = '" ~ var('window') ~ "'"],
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where as_of_window = {{ as_of_window() }}{% endif %}"
-) }}
+-- A window with no issues left keeps none (per_window_incremental clears the window first).
+{{ per_window_incremental('as_of_window') }}
 
 with issues as (
     select table_name, record_key, pbr_id, issue, detail
