@@ -47,7 +47,7 @@ select
 from lines
 inner join journeys
     on journeys.journey_id = lines.journey_id
-left join {{ ref('int_journey_bands') }} as bands
+-- the band in force on the earned date: the latest band_from on or before it
+asof left join {{ ref('int_journey_bands') }} as bands
     on bands.journey_id = lines.journey_id
-   and bands.band_from <= lines.earned_date
-   and (bands.band_until is null or lines.earned_date < bands.band_until)
+   and lines.earned_date >= bands.band_from

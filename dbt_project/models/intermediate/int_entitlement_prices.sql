@@ -8,22 +8,14 @@ with candidates as (
     select * from {{ ref('int_entitlement_candidates') }}
 ),
 
-schedules as (
-    select
-        area,
-        effective_from,
-        conversion_payment_gbp,
-        lead(effective_from) over (partition by area order by effective_from) as superseded_from
-    from {{ ref('stg_config__schedules') }}
-),
-
+-- The schedule in force: the latest effective_from on or before the earned date (an ASOF
+-- join, which stays a fast range join at national scale).
 in_force as (
     select candidates.*, schedules.effective_from, schedules.conversion_payment_gbp
     from candidates
-    left join schedules
+    asof left join {{ ref('stg_config__schedules') }} as schedules
         on schedules.area = candidates.area
-       and schedules.effective_from <= candidates.earned_date
-       and (schedules.superseded_from is null or candidates.earned_date < schedules.superseded_from)
+       and candidates.earned_date >= schedules.effective_from
 ),
 
 priced as (
