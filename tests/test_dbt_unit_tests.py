@@ -12,7 +12,8 @@ from pbr_pipeline.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 def test_every_dbt_unit_test_passes(acceptance_run, tmp_path):
     # Unit tests need their input models to exist: the acceptance warehouse has them all.
-    warehouse = tmp_path / "unit.duckdb"
+    # The same file name: dbt-duckdb names the database after it, and the views refer to it.
+    warehouse = tmp_path / acceptance_run.warehouse.name
     shutil.copyfile(acceptance_run.warehouse, warehouse)
     result = subprocess.run(
         [DBT_EXECUTABLE, "test", "--select", "test_type:unit", "--vars", json.dumps({"window": "2014-06"}),
