@@ -32,7 +32,7 @@ STAGES = {
     "area_config": "ingest",
     "landed_submissions": "ingest",
     "pbr_dbt_models": "dbt",
-    "gx_payment_checkpoint": "payments",
+    "marts__payment_lines_gx_payment_checkpoint": "payments",
     "payment_run": "exports",
 }
 
