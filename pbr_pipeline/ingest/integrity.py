@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from data_contracts import CONTRACTS, required_columns
 from pbr_pipeline.codes import ROLE_TABLES
 from pbr_pipeline.config import Areas
-from pbr_pipeline.ingest.discovery import MANIFEST, Candidate, UnreadableSubmission
+from pbr_pipeline.ingest.discovery import MANIFEST, Candidate
 
 MANIFEST_KEYS = ("spec_version", "submitter", "window", "seq", "created_at", "files")
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -137,12 +137,9 @@ def parse_csv(name: str, content: bytes) -> tuple[list[str], list[tuple[int, lis
     return [column.strip() for column in header], rows
 
 
-def check_submission(candidate: Candidate, areas: Areas) -> ParsedSubmission:
-    """Apply MANIFEST_MISSING … MISSING_COLUMN in the spec's order; raise the first Rejection."""
-    try:
-        files = candidate.read_files()
-    except UnreadableSubmission as error:
-        raise Rejection("ENCODING", str(error)) from error
+def check_submission(candidate: Candidate, files: dict[str, bytes], areas: Areas) -> ParsedSubmission:
+    """Apply MANIFEST_MISSING … MISSING_COLUMN in the spec's order to the submission's files
+    (as `Candidate.read_files` gives them); raise the first Rejection."""
     manifest = read_manifest(files)
     check_name(candidate, manifest)
     role = areas.roles.get(manifest.submitter)

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from pbr_pipeline.config import Areas
-from pbr_pipeline.ingest.discovery import Candidate, discover
+from pbr_pipeline.ingest.discovery import Candidate, UnreadableSubmission, discover
 from pbr_pipeline.ingest.integrity import (
     ParsedSubmission,
     Rejection,
@@ -19,7 +19,6 @@ from pbr_pipeline.ingest.integrity import (
     content_fingerprint,
     read_manifest,
 )
-from pbr_pipeline.ingest.discovery import UnreadableSubmission
 from pbr_pipeline.ingest.load import Outcome, already_seen, apply_submission, check_against_warehouse, record_outcome
 
 log = logging.getLogger(__name__)
@@ -81,11 +80,13 @@ def candidate_window(candidate: Candidate) -> str | None:
         return None
 
 
-def _fingerprint(candidate: Candidate) -> str:
+def _read(candidate: Candidate) -> tuple[dict[str, bytes] | None, str, UnreadableSubmission | None]:
+    """The submission's files (read once), their fingerprint, and why they could not be read."""
     try:
-        return content_fingerprint(candidate.read_files())
-    except UnreadableSubmission:
-        return content_fingerprint({candidate.path.name: _bytes_or_empty(candidate.path)})
+        files = candidate.read_files()
+    except UnreadableSubmission as error:
+        return None, content_fingerprint({candidate.path.name: _bytes_or_empty(candidate.path)}), error
+    return files, content_fingerprint(files), None
 
 
 def _bytes_or_empty(path: Path) -> bytes:
@@ -112,13 +113,15 @@ def ingest_candidate(
     con: duckdb.DuckDBPyConnection, candidate: Candidate, window: str | None, areas: Areas, key: bytes
 ) -> Outcome | None:
     """Ingest one sighting; None when this exact sighting was already recorded."""
-    fingerprint = _fingerprint(candidate)
+    files, fingerprint, unreadable = _read(candidate)
     if already_seen(con, candidate.source, fingerprint):
         return None
     received_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     outcome = _outcome_shell(candidate, areas, window)
     try:
-        parsed: ParsedSubmission = check_submission(candidate, areas)
+        if unreadable is not None:
+            raise Rejection("ENCODING", str(unreadable))
+        parsed: ParsedSubmission = check_submission(candidate, files, areas)
         outcome.submitter, outcome.seq = parsed.manifest.submitter, parsed.manifest.seq
         outcome.area = areas.submitter_area.get(parsed.manifest.submitter)
         if check_against_warehouse(con, parsed, fingerprint) == "DUPLICATE":
