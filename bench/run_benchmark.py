@@ -104,12 +104,13 @@ def main() -> None:
     out = args.out.resolve()
     last = shift(FIRST_WINDOW, args.windows - 1)
     landing, home = out / "landing", out / "dagster_home"
-    for folder in (out / "warehouse", out / "exports", home):
+    for folder in (out / "warehouse", out / "exports", out / "logs", home):
         subprocess.run(["rm", "-rf", str(folder)], check=True)
     home.mkdir(parents=True)
     env = {**os.environ, "PBR_LANDING_DIR": str(landing), "PBR_WAREHOUSE": str(out / "warehouse" / "pbr.duckdb"),
            "PBR_ANALYST_WAREHOUSE": str(out / "warehouse" / "pbr_analyst.duckdb"),
            "PBR_EXPORT_DIR": str(out / "exports"), "PBR_VALIDATION_DIR": str(out / "validation"),
+           "PBR_LOG_DIR": str(out / "logs"), "PBR_DBT_DOCS_DIR": str(out / "dbt_docs"),
            "PBR_PSEUDONYM_KEY": "benchmark", "DAGSTER_HOME": str(home)}
     pbr = [sys.executable, "-m", "pbr_pipeline.cli"]
 

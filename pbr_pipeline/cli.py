@@ -141,9 +141,26 @@ def command_demo() -> None:
     run_windows(window_range(DEMO_FIRST, DEMO_LAST))
 
 
+def _terminal(level: int) -> logging.Handler:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setLevel(level)
+    return handler
+
+
+def show_progress_and_warnings() -> None:
+    """The terminal shows the pipeline's progress lines and any warning. The info lines that
+    Dagster and dagster-dbt log through Python logging reach the root logger too; they stay in
+    the Dagster run log, below the root handler's level."""
+    logging.getLogger().addHandler(_terminal(logging.WARNING))
+    progress = logging.getLogger("pbr.progress")
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+    progress.addHandler(_terminal(logging.INFO))
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    logging.getLogger("pbr.progress").setLevel(logging.INFO)
+    show_progress_and_warnings()
     args = build_parser().parse_args(argv)
     try:
         if args.command == "run":

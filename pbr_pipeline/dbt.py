@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 
-from dagster_dbt import DbtProject
-
-from pbr_pipeline.settings import Settings
+from dagster_dbt import DbtCliResource, DbtProject
+from packaging import version
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -19,17 +19,25 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def dbt_vars(window: str) -> str:
-    """The --vars argument for a run as of `window`."""
-    return json.dumps({"window": window}, sort_keys=True)
+def dbt_vars(window: str, warehouse: Path) -> str:
+    """The --vars argument for a run as of `window`. The warehouse goes as an absolute path: dbt
+    runs in the project folder, so a relative PBR_WAREHOUSE would name another file there."""
+    return json.dumps({"warehouse": str(warehouse.resolve()), "window": window}, sort_keys=True)
 
 
-def dbt_build_args(window: str) -> list[str]:
+def dbt_build_args(window: str, warehouse: Path) -> list[str]:
     """`dbt build` as of a window. Unit tests are left out: they test the rules on fixed inputs,
     whatever the window, so the test suite runs them once instead of every window's run."""
-    return ["build", "--vars", dbt_vars(window), "--exclude", "resource_type:unit_test"]
+    return ["build", "--vars", dbt_vars(window, warehouse), "--exclude", "resource_type:unit_test"]
 
 
-def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment for a dbt process: the warehouse path made absolute, whatever the cwd."""
-    return {**os.environ, "PBR_WAREHOUSE": str(settings.warehouse)}
+class PbrDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, told dbt's version by the dbt-core installed beside it.
+
+    The stock resource runs `dbt --version` in a subprocess for every Dagster run, two seconds
+    each time here; DBT_EXECUTABLE is the dbt of this same environment, so its version is known.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(installed_version("dbt-core"))

@@ -8,11 +8,26 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from pbr_pipeline.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env, dbt_vars
+from pbr_pipeline.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_project, dbt_vars
 from pbr_pipeline.settings import Settings
 
 
+def manifest_is_current() -> bool:
+    """The manifest is newer than every file dbt parses (as make would judge it)."""
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return False
+    sources = [path for path in DBT_PROJECT_DIR.rglob("*")
+               if path.is_file() and path.suffix in {".sql", ".yml", ".yaml", ".md"}
+               and not path.is_relative_to(DBT_PROJECT_DIR / "target")]
+    return all(path.stat().st_mtime <= manifest.stat().st_mtime for path in sources)
+
+
 def prepare() -> None:
+    """Parse the project, unless the manifest is already newer than its files (a parse costs
+    about five seconds, and `pbr` prepares before every run)."""
+    if manifest_is_current():
+        return
     command = [
         DBT_EXECUTABLE, "parse", "--quiet",
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
@@ -23,11 +38,11 @@ def prepare() -> None:
 def generate_docs(settings: Settings, window: str) -> Path:
     """`dbt docs generate` against the warehouse, kept in PBR_DBT_DOCS_DIR (index.html, catalog.json)."""
     command = [
-        DBT_EXECUTABLE, "docs", "generate", "--quiet", "--vars", dbt_vars(window),
+        DBT_EXECUTABLE, "docs", "generate", "--quiet", "--vars", dbt_vars(window, settings.warehouse),
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(settings.dbt_docs_dir),
     ]
-    subprocess.run(command, check=True, cwd=DBT_PROJECT_DIR, env=dbt_env(settings), capture_output=True)
+    subprocess.run(command, check=True, cwd=DBT_PROJECT_DIR, capture_output=True)
     return settings.dbt_docs_dir / "index.html"
 
 

@@ -1,11 +1,10 @@
 """Everything Dagster loads, assembled in one place (no logic here)."""
 
 from dagster import Definitions, in_process_executor, load_assets_from_modules
-from dagster_dbt import DbtCliResource
 
 from pbr_pipeline.assets import config, dbt, ingest, payments
 from pbr_pipeline.assets.payments import gx_payment_checkpoint
-from pbr_pipeline.dbt import DBT_EXECUTABLE, dbt_project
+from pbr_pipeline.dbt import DBT_EXECUTABLE, PbrDbtCliResource, dbt_project
 from pbr_pipeline.jobs import monthly_payment_run
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.schedules import monthly_payment_schedule
@@ -19,6 +18,6 @@ defs = Definitions(
     jobs=[monthly_payment_run],
     schedules=[monthly_payment_schedule],
     sensors=[landing_sensor],
-    resources={"pipeline": PipelineSettings(), "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+    resources={"pipeline": PipelineSettings(), "dbt": PbrDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     executor=in_process_executor,
 )

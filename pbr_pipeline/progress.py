@@ -1,7 +1,8 @@
 """Short progress lines for people running the pipeline from a shell.
 
 Assets report each stage both to the Dagster run log and to the `pbr.progress` logger, which
-the `pbr` command prints; Dagster's own event log stays quiet on the console.
+the `pbr` command prints; Dagster's own console logger stays silent (its event log, shown in
+the UI, keeps everything).
 """
 
 from __future__ import annotations
@@ -15,3 +16,9 @@ def report(context, window: str, stage: str, message: str) -> None:
     line = f"[{window}] {stage}: {message}"
     context.log.info(line)
     progress_log.info(line)
+
+
+def warn(context, window: str, stage: str, message: str) -> None:
+    line = f"[{window}] {stage}: {message}"
+    context.log.warning(line)
+    progress_log.warning(line)

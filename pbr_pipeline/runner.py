@@ -13,7 +13,9 @@ from pbr_pipeline.partitions import partition_of_window
 from pbr_pipeline.publish import restore_last_good
 from pbr_pipeline.settings import Settings
 
-QUIET_DAGSTER_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The terminal gets the assets' `pbr.progress` lines and the one-line failure reason; Dagster's
+# console logger would repeat them with stack traces. Its event log (the UI) keeps everything.
+SILENT_DAGSTER_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 class RunFailed(Exception):
@@ -67,7 +69,7 @@ def run_window(window: str) -> WindowRun:
         result = job.execute_in_process(
             partition_key=partition_of_window(window),
             instance=instance,
-            run_config=QUIET_DAGSTER_CONSOLE,
+            run_config=SILENT_DAGSTER_CONSOLE,
             raise_on_error=False,
         )
     if not result.success:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 
-from pbr_pipeline.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from pbr_pipeline.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_vars
 
 
 def test_every_dbt_unit_test_passes(acceptance_run, tmp_path):
@@ -16,10 +15,10 @@ def test_every_dbt_unit_test_passes(acceptance_run, tmp_path):
     warehouse = tmp_path / acceptance_run.warehouse.name
     shutil.copyfile(acceptance_run.warehouse, warehouse)
     result = subprocess.run(
-        [DBT_EXECUTABLE, "test", "--select", "test_type:unit", "--vars", json.dumps({"window": "2014-06"}),
+        [DBT_EXECUTABLE, "test", "--select", "test_type:unit", "--vars", dbt_vars("2014-06", warehouse),
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target-path", str(tmp_path / "target")],
-        cwd=DBT_PROJECT_DIR, env={**os.environ, "PBR_WAREHOUSE": str(warehouse)}, capture_output=True, text=True,
+        cwd=DBT_PROJECT_DIR, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout[-4000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]

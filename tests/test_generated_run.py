@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 import time
@@ -94,8 +95,25 @@ def test_every_window_ran_and_its_statement_adds_up(generated_run):
     for row in summary:
         statement = (generated_run.exports / LAST / f"statement_{row['provider']}.csv").read_text().splitlines()
         assert len(statement) - 1 == int(row["lines"])
-    assert f"statement summary {LAST}" in generated_run.last_output.stdout
-    assert "24 window(s) run" in generated_run.last_output.stdout
+
+
+PROGRESS_LINE = re.compile(r"\[(\d{4}-\d{2})\] (config|ingest|dbt|checkpoint|payments): ")
+
+
+def test_the_console_shows_each_window_and_stage_then_the_summary_and_nothing_else(generated_run):
+    lines = (generated_run.last_output.stdout + generated_run.last_output.stderr).splitlines()
+    progress = [match.groups() for line in lines if (match := PROGRESS_LINE.match(line))]
+    assert {(window, stage) for window, stage in progress} == {
+        (window, stage) for window in WINDOWS for stage in ("config", "ingest", "dbt", "checkpoint", "payments")}
+    assert [window for window, _ in progress] == sorted(window for window, _ in progress)  # in window order
+    rest = [line for line in lines if not PROGRESS_LINE.match(line)]
+    # Title, header, 11 providers, total; the dbt docs; the count. No Dagster or dbt internals.
+    assert rest[0] == f"statement summary {LAST}"
+    assert rest[1].split() == ["area", "provider", "lines", "net", "due"]
+    assert rest[13].split()[0] == "total"
+    assert rest[14].startswith("dbt docs: ") and rest[14].endswith("index.html")
+    assert re.fullmatch(r"24 window\(s\) run in \d+ s", rest[15])
+    assert len(rest) == 16
 
 
 def test_no_personal_data_in_warehouse_exports_or_logs(generated_run):

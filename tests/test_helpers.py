@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from pbr_pipeline.dbt import dbt_build_args, dbt_env, dbt_vars
+from pbr_pipeline.dbt import dbt_build_args, dbt_vars
 from pbr_pipeline.partitions import partition_of_window, window_of_partition
 from pbr_pipeline.payments.exports import csv_text, write_window_exports
 from pbr_pipeline.payments.runs import PaymentRunError, ensure_previous_window_run, finalize, record_run, RunTotals
@@ -34,12 +35,12 @@ def test_window_arithmetic():
         shift_window("2013-13", 1)
 
 
-def test_dbt_vars_and_environment(tmp_path):
-    assert json.loads(dbt_vars("2013-02")) == {"window": "2013-02"}
-    assert dbt_build_args("2013-02") == ["build", "--vars", '{"window": "2013-02"}', "--exclude", "resource_type:unit_test"]
-    settings = Settings.from_env({"PBR_WAREHOUSE": "relative/w.duckdb"})
-    env = dbt_env(settings)
-    assert env["PBR_WAREHOUSE"].endswith("/relative/w.duckdb") and env["PBR_WAREHOUSE"].startswith("/")
+def test_dbt_vars_name_the_window_and_the_absolute_warehouse(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    expected = {"warehouse": f"{tmp_path}/relative/w.duckdb", "window": "2013-02"}
+    assert json.loads(dbt_vars("2013-02", Path("relative/w.duckdb"))) == expected
+    assert dbt_build_args("2013-02", Path("/w/pbr.duckdb")) == [
+        "build", "--vars", '{"warehouse": "/w/pbr.duckdb", "window": "2013-02"}', "--exclude", "resource_type:unit_test"]
 
 
 def test_partition_keys_map_to_windows():

@@ -3,6 +3,8 @@
 -- outcome codes (ten) and the relationship to marts.journeys, ten rows for each journey is
 -- the same as: this window has exactly ten times as many rows as there are journeys. A count
 -- rather than a group by: at national scale the window holds millions of rows.
+-- The meta attaches the test to outcome_attainment, so Dagster shows it as that asset's check.
+{{ config(meta={'dagster': {'ref': {'name': 'outcome_attainment'}}}) }}
 with counts as (
     select
         (select count(*) from {{ ref('outcome_attainment') }} where as_of_window = {{ as_of_window() }}) as attainment_rows,

@@ -3,6 +3,7 @@
 dbt tests become asset checks on the models they test (dagster-dbt's default).
 """
 
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,8 +39,13 @@ class PbrDbtTranslator(DagsterDbtTranslator):
 )
 def pbr_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineSettings):
     window = window_of_partition(context.partition_key)
-    with connect(pipeline.settings().warehouse) as con:
+    settings = pipeline.settings()
+    with connect(settings.warehouse) as con:
         ensure_previous_window_run(con, window)
     report(context, window, "dbt", "building the models as of the window")
-    yield from dbt.cli(dbt_build_args(window), context=context).stream()
+    # One artefacts folder, emptied first: dagster-dbt's default makes a new one (10 MB) per
+    # invocation inside the project and never removes it, and dbt appends to dbt.log.
+    artefacts = settings.log_dir / "dbt-last-run"
+    shutil.rmtree(artefacts, ignore_errors=True)
+    yield from dbt.cli(dbt_build_args(window, settings.warehouse), context=context, target_path=artefacts).stream()
     report(context, window, "dbt", "models built and tested")

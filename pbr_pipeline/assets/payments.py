@@ -22,7 +22,7 @@ from pbr_pipeline.payments.runs import (
     record_run,
     run_totals,
 )
-from pbr_pipeline.progress import report
+from pbr_pipeline.progress import report, warn
 from pbr_pipeline.publish import publish_analyst_copy
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.warehouse import connect
@@ -91,7 +91,8 @@ def payment_run(context: AssetExecutionContext, pipeline: PipelineSettings):
         stale = later_runs(con, window)
     published = publish_analyst_copy(settings)
     if stale:
-        context.log.warning(
+        warn(
+            context, window, "payments",
             f"runs for later windows ({stale[0]}..{stale[-1]}) were computed against the previous run of {window}: "
             f"re-run them in order to keep their lines consistent"
         )
