@@ -94,9 +94,9 @@ def statement_summary(export_dir: Path, window: str) -> str:
         rows = list(csv.DictReader(handle))
     lines = [f"statement summary {window}", f"  {'area':<5} {'provider':<20} {'lines':>6} {'net due':>14}"]
     for row in rows:
-        lines.append(f"  {row['area']:<5} {row['provider']:<20} {row['lines']:>6} {Decimal(row['net_amount_due']):>14,.2f}")
+        lines.append(f"  {row['area']:<5} {row['provider']:<20} {int(row['lines']):>6,} {Decimal(row['net_amount_due']):>14,.2f}")
     total = sum((Decimal(row["net_amount_due"]) for row in rows), Decimal("0"))
-    lines.append(f"  {'':<5} {'total':<20} {sum(int(r['lines']) for r in rows):>6} {total:>14,.2f}")
+    lines.append(f"  {'':<5} {'total':<20} {sum(int(r['lines']) for r in rows):>6,} {total:>14,.2f}")
     return "\n".join(lines)
 
 

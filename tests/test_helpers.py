@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pbr_pipeline.cli import statement_summary
 from pbr_pipeline.dbt import dbt_build_args, dbt_vars
 from pbr_pipeline.partitions import partition_of_window, window_of_partition
 from pbr_pipeline.payments.exports import csv_text, write_window_exports
@@ -110,3 +111,21 @@ def test_runs_go_in_window_order_and_finalize_is_recorded(con):
     assert con.execute(
         "SELECT status, finalized_by, lines, net_amount FROM marts.payment_runs"
     ).fetchall() == [("FINAL", "Ann Analyst", 3, Decimal("250.00"))]
+
+
+def test_statement_summary_table_lists_each_provider_and_the_total(tmp_path):
+    (tmp_path / "2014-03").mkdir()
+    (tmp_path / "2014-03" / "summary.csv").write_text(
+        "payment_window,area,provider,lines,new_amount,reversal_amount,net_amount_due\n"
+        "2014-03,KNT,KNT-CRI,1436,130190.00,0.00,130190.00\n"
+        "2014-03,WIG,WIG-ADS,0,0.00,0.00,0.00\n"
+        "2014-03,WIG,WIG-NEW,3,100.00,-250.50,-150.50\n"
+    )
+    assert statement_summary(tmp_path, "2014-03").splitlines() == [
+        "statement summary 2014-03",
+        "  area  provider              lines        net due",
+        "  KNT   KNT-CRI               1,436     130,190.00",
+        "  WIG   WIG-ADS                   0           0.00",
+        "  WIG   WIG-NEW                   3        -150.50",
+        "        total                 1,439     130,039.50",
+    ]

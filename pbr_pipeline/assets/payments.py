@@ -96,7 +96,7 @@ def payment_run(context: AssetExecutionContext, pipeline: PipelineSettings):
             f"runs for later windows ({stale[0]}..{stale[-1]}) were computed against the previous run of {window}: "
             f"re-run them in order to keep their lines consistent"
         )
-    report(context, window, "payments", f"{totals.lines:,} lines, net {totals.net_amount:,.2f}, {status}; published {published.name}")
+    report(context, window, "payments", f"{totals.lines:,} lines, net {totals.net_amount:,.2f}, {status}; analysts' copy {published.name} updated")
     yield MaterializeResult(
         asset_key=["marts", "payment_runs"],
         metadata={"lines": totals.lines, "net_amount": float(totals.net_amount), "status": status,
