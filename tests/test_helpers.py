@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pbr_pipeline.assets.payments import statement_metadata
 from pbr_pipeline.cli import statement_summary
 from pbr_pipeline.dbt import dbt_build_args, dbt_vars
 from pbr_pipeline.partitions import partition_of_window, window_of_partition
@@ -129,3 +130,25 @@ def test_statement_summary_table_lists_each_provider_and_the_total(tmp_path):
         "  WIG   WIG-NEW                   3        -150.50",
         "        total                 1,439     130,039.50",
     ]
+
+
+def test_statement_metadata_shows_net_due_per_provider_and_each_statement_start():
+    statement = ("payment_window,line_key,amount\n" + "".join(f"2014-03,K-{i}|OUTCOME|D2,10.00\n" for i in range(5))).encode()
+    files = {
+        "summary.csv": b"payment_window,area,provider,lines,new_amount,reversal_amount,net_amount_due\n"
+                       b"2014-03,KNT,KNT-CRI,5,50.00,0.00,50.00\n2014-03,WIG,WIG-ADS,0,0.00,0.00,0.00\n",
+        "statement_KNT-CRI.csv": statement,
+        "statement_WIG-ADS.csv": b"payment_window,line_key,amount\n",
+    }
+    metadata = statement_metadata(Path("/exports/2014-03"), files)
+    assert metadata["files"] == 3
+    assert metadata["net_due_by_provider"].md_str.splitlines() == [
+        "| area | provider | lines | net due |", "| --- | --- | ---: | ---: |",
+        "| KNT | KNT-CRI | 5 | 50.00 |", "| WIG | WIG-ADS | 0 | 0.00 |"]
+    assert metadata["statement_preview"].md_str.splitlines() == [
+        "```",
+        "statement_KNT-CRI.csv: 5 lines", "payment_window,line_key,amount",
+        "2014-03,K-0|OUTCOME|D2,10.00", "2014-03,K-1|OUTCOME|D2,10.00", "2014-03,K-2|OUTCOME|D2,10.00",
+        "",
+        "statement_WIG-ADS.csv: 0 lines", "payment_window,line_key,amount",
+        "```"]

@@ -1,5 +1,9 @@
 """The payment run after the dbt models: the GX checkpoint gate, statements, the run record."""
 
+import csv
+import io
+from pathlib import Path
+
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -61,8 +65,25 @@ def gx_payment_checkpoint(context, pipeline: PipelineSettings) -> AssetCheckResu
     )
 
 
-def _statement_preview(files: dict[str, bytes]) -> str:
-    return "```\n" + files["summary.csv"].decode("utf-8") + "```"
+PREVIEW_LINES = 3
+
+
+def statement_metadata(folder: Path, files: dict[str, bytes]) -> dict:
+    """What the UI shows of a window's statements: net due per provider, and the first lines
+    of each provider's statement."""
+    summary = list(csv.DictReader(io.StringIO(files["summary.csv"].decode("utf-8"))))
+    table = ["| area | provider | lines | net due |", "| --- | --- | ---: | ---: |"] + [
+        f"| {row['area']} | {row['provider']} | {row['lines']} | {row['net_amount_due']} |" for row in summary]
+    previews = []
+    for name in sorted(n for n in files if n.startswith("statement_")):
+        lines = files[name].decode("utf-8").splitlines()
+        previews.append(f"{name}: {len(lines) - 1} lines\n" + "\n".join(lines[:PREVIEW_LINES + 1]))
+    return {
+        "folder": MetadataValue.path(str(folder)),
+        "files": len(files),
+        "net_due_by_provider": MetadataValue.md("\n".join(table)),
+        "statement_preview": MetadataValue.md("```\n" + "\n\n".join(previews) + "\n```"),
+    }
 
 
 @multi_asset(
@@ -104,6 +125,5 @@ def payment_run(context: AssetExecutionContext, pipeline: PipelineSettings):
     )
     yield MaterializeResult(
         asset_key=["exports", "statements"],
-        metadata={"folder": MetadataValue.path(str(folder)), "files": len(files),
-                  "summary": MetadataValue.md(_statement_preview(files))},
+        metadata=statement_metadata(folder, files),
     )
