@@ -12,21 +12,21 @@ from pbr_pipeline.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_project, dbt_v
 from pbr_pipeline.settings import Settings
 
 
-def manifest_is_current() -> bool:
+def manifest_is_current(project_dir: Path, manifest: Path) -> bool:
     """The manifest is newer than every file dbt parses (as make would judge it)."""
-    manifest = dbt_project.manifest_path
     if not manifest.exists():
         return False
-    sources = [path for path in DBT_PROJECT_DIR.rglob("*")
+    parsed_at = manifest.stat().st_mtime
+    sources = [path for path in project_dir.rglob("*")
                if path.is_file() and path.suffix in {".sql", ".yml", ".yaml", ".md"}
-               and not path.is_relative_to(DBT_PROJECT_DIR / "target")]
-    return all(path.stat().st_mtime <= manifest.stat().st_mtime for path in sources)
+               and not path.is_relative_to(manifest.parent)]
+    return all(path.stat().st_mtime <= parsed_at for path in sources)
 
 
 def prepare() -> None:
     """Parse the project, unless the manifest is already newer than its files (a parse costs
     about five seconds, and `pbr` prepares before every run)."""
-    if manifest_is_current():
+    if manifest_is_current(DBT_PROJECT_DIR, dbt_project.manifest_path):
         return
     command = [
         DBT_EXECUTABLE, "parse", "--quiet",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from pbr_pipeline.assets.payments import statement_metadata
 from pbr_pipeline.cli import statement_summary
 from pbr_pipeline.dbt import dbt_build_args, dbt_vars
+from pbr_pipeline.dbt_prepare import manifest_is_current
 from pbr_pipeline.partitions import partition_of_window, window_of_partition
 from pbr_pipeline.payments.exports import csv_text, write_window_exports
 from pbr_pipeline.payments.runs import PaymentRunError, ensure_previous_window_run, finalize, record_run, RunTotals
@@ -152,3 +154,19 @@ def test_statement_metadata_shows_net_due_per_provider_and_each_statement_start(
         "",
         "statement_WIG-ADS.csv: 0 lines", "payment_window,line_key,amount",
         "```"]
+
+
+def test_the_manifest_is_current_until_a_dbt_file_is_newer(tmp_path):
+    project = tmp_path / "dbt_project"
+    (project / "models").mkdir(parents=True)
+    (project / "target").mkdir()
+    model, notes, manifest = project / "models" / "m.sql", project / "models" / "notes.txt", project / "target" / "manifest.json"
+    assert not manifest_is_current(project, manifest)  # never parsed
+    for path, at in ((model, 1_000), (notes, 1_000), (manifest, 2_000)):
+        path.write_text("x")
+        os.utime(path, (at, at))
+    assert manifest_is_current(project, manifest)
+    os.utime(notes, (3_000, 3_000))  # not a file dbt reads
+    assert manifest_is_current(project, manifest)
+    os.utime(model, (3_000, 3_000))
+    assert not manifest_is_current(project, manifest)
