@@ -25,8 +25,12 @@ demo: dbt-parse
 test: dbt-parse
 	$(BIN)/python -m pytest
 
+# The UI on loopback; UI_PORT and UI_HOME (the Dagster instance folder) can be overridden.
+UI_PORT ?= 3000
+UI_HOME ?= $(CURDIR)/dagster_home
+
 ui: dbt-parse
-	DAGSTER_HOME=$(CURDIR)/dagster_home $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	DAGSTER_HOME=$(UI_HOME) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 clean:
 	rm -rf data/warehouse data/exports data/landing dbt_project/target dbt_project/logs

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -33,6 +34,14 @@ def prepare() -> None:
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
     ]
     subprocess.run(command, check=True, cwd=DBT_PROJECT_DIR)
+
+
+def prepare_if_dev() -> None:
+    """Under `dagster dev` (`make ui`), parse when the manifest is stale, so that a reload picks
+    up edited models. dagster-dbt's own `DbtProject.prepare_if_dev` looks for `dbt` on PATH,
+    which need not include the virtual environment, and parses on every load."""
+    if os.environ.get("DAGSTER_IS_DEV_CLI"):
+        prepare()
 
 
 def generate_docs(settings: Settings, window: str) -> Path:

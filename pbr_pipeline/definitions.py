@@ -10,8 +10,6 @@ from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.schedules import monthly_payment_schedule
 from pbr_pipeline.sensors import landing_sensor
 
-dbt_project.prepare_if_dev()
-
 defs = Definitions(
     assets=load_assets_from_modules([config, ingest, dbt, payments]),
     asset_checks=[gx_payment_checkpoint],

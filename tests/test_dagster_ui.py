@@ -1,12 +1,13 @@
-"""The Dagster UI: the webserver loads workspace.yaml and serves the asset graph and schedule."""
+"""The Dagster UI: `make ui` loads workspace.yaml and serves the asset graph and schedule."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -70,29 +71,33 @@ def graphql(port: int, query: str) -> dict:
 
 @pytest.fixture(scope="module")
 def webserver(tmp_path_factory):
+    """The UI as `make ui` starts it (`dagster dev`: webserver, daemon and code server), on a free
+    loopback port, with a Dagster instance of its own configured like dagster_home/."""
     port = free_port()
     home = tmp_path_factory.mktemp("dagster_home")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO, env={**os.environ, "DAGSTER_HOME": str(home)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
+    shutil.copyfile(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    log = home / "ui.log"
+    with open(log, "w") as output:  # a file, not a pipe: dagster dev logs a lot and would block on a full pipe
+        server = subprocess.Popen(
+            ["make", "--no-print-directory", "ui", f"UI_PORT={port}", f"UI_HOME={home}"],
+            cwd=REPO, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if server.poll() is not None:
-                pytest.fail(f"dagster-webserver exited: {server.stderr.read()[-2000:]}")
+                pytest.fail(f"make ui exited: {log.read_text()[-3000:]}")
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
                 break
             except OSError:
                 time.sleep(1)
         else:
-            pytest.fail("dagster-webserver did not answer within 120 s")
+            pytest.fail(f"the UI did not answer within 180 s: {log.read_text()[-3000:]}")
         yield port
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        os.killpg(server.pid, signal.SIGTERM)  # make, dagster dev and the processes it started
+        server.wait(timeout=60)
 
 
 def test_workspace_loads_with_job_schedule_and_sensor(webserver):

@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pbr_pipeline.dbt import dbt_build_args, dbt_project
+from pbr_pipeline.dbt_prepare import prepare_if_dev
 from pbr_pipeline.payments.runs import ensure_previous_window_run
 from pbr_pipeline.progress import report
 from pbr_pipeline.resources import PipelineSettings
@@ -27,6 +28,10 @@ class PbrDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return {"marts": "marts", "quality": "quality"}.get(dbt_resource_props["config"].get("schema"), "models")
+
+
+# Under `dagster dev`, a reload parses edited models before the manifest is read below.
+prepare_if_dev()
 
 
 @dbt_assets(
