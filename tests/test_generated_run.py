@@ -222,3 +222,25 @@ def test_analysts_can_query_while_a_run_is_going(changed_run):
         assert fresh.execute("SELECT max(run_at) FROM marts.payment_runs").fetchone()[0] is not None
     finally:
         fresh.close()
+
+
+# A backfill launched from the UI tags each run with a one-window partition range instead of a
+# partition key; every asset and check must find the window either way.
+RUN_AS_UI_BACKFILL = """
+import sys
+from dagster import DagsterInstance
+from pbr_pipeline.definitions import defs
+tags = {"dagster/asset_partition_range_start": sys.argv[1], "dagster/asset_partition_range_end": sys.argv[1]}
+with DagsterInstance.ephemeral() as instance:
+    result = defs.resolve_job_def("monthly_payment_run").execute_in_process(tags=tags, instance=instance, raise_on_error=False)
+sys.exit(0 if result.success else 1)
+"""
+
+
+def test_a_window_run_by_a_ui_backfill_runs_every_step(changed_run):
+    window = "2014-04"
+    result = subprocess.run([sys.executable, "-c", RUN_AS_UI_BACKFILL, f"{window}-01"], env=changed_run.env(),
+                            cwd=changed_run.root, capture_output=True, text=True)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert changed_run.query("SELECT status FROM marts.payment_runs WHERE payment_window = ?", [window]) == [("PROVISIONAL",)]
+    assert (changed_run.exports / window / "summary.csv").exists()

@@ -49,7 +49,8 @@ PAYMENT_MARTS = [
 )
 def gx_payment_checkpoint(context, pipeline: PipelineSettings) -> AssetCheckResult:
     settings = pipeline.settings()
-    window = window_of_partition(context.run.tags["dagster/partition"])
+    # The step's partition key: from a single-partition run or a one-window backfill range alike.
+    window = window_of_partition(context.op_execution_context.partition_key)
     with connect(settings.warehouse) as con:
         result = run_payment_checkpoint(con, window, settings.validation_dir / window)
     report(context, window, "checkpoint", "passed" if result.success else result.message())
