@@ -1,7 +1,8 @@
 -- Started journeys (spec/outcomes.md): the start is the triage_date of the journey's first
 -- episode (earliest triage_date, then lowest episode_id, then lowest submitter). A journey with
 -- no episode has not started and has no row here. The band at start is the journey's band on
--- that day; the first episode's submitter earns the attachment fee (spec/payments.md).
+-- that day; the first episode's submitter earns the attachment fee (spec/payments.md). The
+-- pbr_id comes along for the outcome rules that look up the person's other records.
 {{ config(materialized='table') }}
 
 with first_episodes as (
@@ -20,12 +21,15 @@ bands as (
 
 select
     first_episodes.journey_id,
+    journeys.pbr_id,
     first_episodes.triage_date as start_date,
     first_episodes.episode_id as first_episode_id,
     first_episodes.submitter as first_provider,
     first_episodes.pathway as first_pathway,
     bands.tariff_band as band_at_start
 from first_episodes
+inner join {{ ref('int_journeys') }} as journeys
+    on journeys.journey_id = first_episodes.journey_id
 left join bands
     on bands.journey_id = first_episodes.journey_id
    and bands.band_from <= first_episodes.triage_date

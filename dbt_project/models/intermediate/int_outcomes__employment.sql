@@ -6,10 +6,8 @@
 -- or before the run's last day (before that, not attained is WINDOW_NOT_ELAPSED).
 
 with started as (
-    select starts.journey_id, journeys.pbr_id, starts.start_date
-    from {{ ref('int_journey_starts') }} as starts
-    inner join {{ ref('int_journeys') }} as journeys
-        on journeys.journey_id = starts.journey_id
+    select journey_id, pbr_id, start_date
+    from {{ ref('int_journey_starts') }}
 ),
 
 spells as (

@@ -5,10 +5,8 @@
 -- credited to the provider with an episode open then (macro provider_on_date).
 
 with started as (
-    select starts.journey_id, journeys.pbr_id, starts.start_date
-    from {{ ref('int_journey_starts') }} as starts
-    inner join {{ ref('int_journeys') }} as journeys
-        on journeys.journey_id = starts.journey_id
+    select journey_id, pbr_id, start_date
+    from {{ ref('int_journey_starts') }}
 ),
 
 offences as (
