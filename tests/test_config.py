@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import yaml
 
 from pbr_pipeline.config import ConfigError, load_area_file, load_areas
 from pbr_pipeline.settings import PILOT_CONFIG_DIR
+from tests.conftest import ACCEPTANCE
 
 GOOD = {
     "area": "OXF",
@@ -50,6 +52,16 @@ def write(folder: Path, data: dict, name: str = "area.yaml") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def write_edited(folder: Path, old: str, new: str, name: str = "area.yaml") -> Path:
+    """GOOD as YAML text with one textual edit: for what a dict cannot hold (a key twice, bad syntax)."""
+    text = yaml.safe_dump(GOOD, sort_keys=False)
+    assert old in text, old
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text.replace(old, new, 1))
     return path
 
 
@@ -94,6 +106,16 @@ BAD_CASES = [
     ("known rule set", lambda d: d.update(rule_set="national-2099"), "rule_set", "unknown rule set"),
     ("thresholds known substance", lambda d: d.update(thresholds={"reliable_change_days": {"TEA": 7}}), "thresholds.reliable_change_days.TEA", "unknown substance"),
     ("qol norm in range", lambda d: d.update(thresholds={"qol_norm": 25}), "thresholds.qol_norm", "<= 20"),
+    ("area code is the whole value", lambda d: d.update(area="OXF\n"), "area", "does not match"),
+    ("submitter code is the whole value", lambda d: d["submitters"][3].update(code="OXF-POLICE\n"), "submitters[3].code", "does not match"),
+    ("contract provider is a code", lambda d: d["contracts"][0].update(provider="OXF-LIFELINE\n"), "contracts[0].provider", "does not match"),
+    ("contract id is a code, not a formula", lambda d: d["contracts"][0].update(id='=HYPERLINK("http://x","REC-1")'), "contracts[0].id", "does not match"),
+    ("contract id upper case", lambda d: d["contracts"][0].update(id="rec-1"), "contracts[0].id", "does not match"),
+    ("contract id starts with a letter or digit", lambda d: d["contracts"][0].update(id="-REC-1"), "contracts[0].id", "does not match"),
+    ("contract id at most 32 characters", lambda d: d["contracts"][0].update(id="R" * 33), "contracts[0].id", "does not match"),
+    ("date is YYYY-MM-DD", lambda d: d["contracts"][0].update(start="20120401"), "contracts[0].start", "YYYY-MM-DD"),
+    ("date is the whole value", lambda d: d["contracts"][0].update(start="2012-04-01\n"), "contracts[0].start", "YYYY-MM-DD"),
+    ("date exists", lambda d: d["contracts"][0].update(start="2012-02-30"), "contracts[0].start", "'2012-02-30' is not a date"),
 ]
 
 
@@ -115,12 +137,82 @@ GOOD_EDGE_CASES = [
     ("amounts of zero", lambda d: d["schedules"][0]["bands"][0].update(attachment_fee_gbp=0)),
     ("no conversion payment", lambda d: d["schedules"][0].pop("conversion_payment_gbp")),
     ("thresholds given", lambda d: d.update(thresholds={"reliable_change_days": {"ALCOHOL": 10}, "qol_norm": 12})),
+    ("contract id of 32 characters", lambda d: d["contracts"][0].update(id="OXF-REC-2012-" + "9" * 19)),
+    ("contract id starting with a digit", lambda d: d["contracts"][0].update(id="2012-REC")),
 ]
 
 
 @pytest.mark.parametrize("case, change", GOOD_EDGE_CASES, ids=[case[0] for case in GOOD_EDGE_CASES])
 def test_good_edge_cases_load(tmp_path, case, change):
     load_area_file(write(tmp_path, mutated(change)))
+
+
+# (what is given twice, edit of GOOD's YAML text, key path named, line of the second one, of the first)
+DUPLICATED_KEYS = [
+    ("area", "area: OXF\n", "area: OXF\narea: WIG\n", "area", 2, 1),
+    ("key of a contract", "- id: HM\n", "- id: HM\n  id: HM-2\n", "contracts[2].id", 26, 25),
+    ("weight", "    E1_EMPLOYMENT: 0.0\n", "    E1_EMPLOYMENT: 0.0\n    E1_EMPLOYMENT: 0.0\n", "schedules[0].weights.E1_EMPLOYMENT", 50, 49),
+]
+
+
+@pytest.mark.parametrize("case, old, new, key, line, first_line", DUPLICATED_KEYS, ids=[case[0] for case in DUPLICATED_KEYS])
+def test_a_key_given_twice_is_an_error_naming_key_path_and_line(tmp_path, case, old, new, key, line, first_line):
+    path = write_edited(tmp_path, old, new)
+    with pytest.raises(ConfigError) as caught:
+        load_area_file(path)
+    assert caught.value.file == str(path)
+    assert caught.value.key == key
+    assert caught.value.problem.startswith(f"duplicated key, at line {line}, column "), caught.value.problem
+    assert f"(first at line {first_line}, column " in caught.value.problem
+
+
+def test_a_merged_key_may_be_overridden(tmp_path):
+    """`<<: *anchor` followed by the mapping's own key is YAML's way to override, not a duplicate."""
+    path = write_edited(tmp_path, "- id: REC-2\n  provider: OXF-LIFELINE\n", "- id: REC-2\n  <<: {provider: OXF-POLICE}\n  provider: OXF-LIFELINE\n")
+    assert load_area_file(path).contracts[1].provider == "OXF-LIFELINE"
+
+
+def test_an_impossible_unquoted_date_names_key_and_value(tmp_path):
+    path = write_edited(tmp_path, "  start: '2012-04-01'\n", "  start: 2012-02-30\n")
+    with pytest.raises(ConfigError) as caught:
+        load_area_file(path)
+    assert str(caught.value) == f"{path}: contracts[0].start: '2012-02-30' is not a date (day is out of range for month)"
+
+
+def test_dates_load_quoted_and_unquoted(tmp_path):
+    path = write_edited(tmp_path, "  start: '2012-04-01'\n  end: '2013-03-31'\n", "  start: 2012-04-01\n  end: '2013-03-31'\n")
+    config = load_area_file(path)
+    assert (config.contracts[0].start, config.contracts[0].end) == (dt.date(2012, 4, 1), dt.date(2013, 3, 31))
+
+
+def test_a_yaml_syntax_error_is_one_line_with_line_and_column(tmp_path):
+    path = write_edited(tmp_path, "rule_set: national-2011\n", "rule_set: national-2011: x\n")
+    with pytest.raises(ConfigError) as caught:
+        load_area_file(path)
+    assert str(caught.value) == f"{path}: <file>: not valid YAML at line 3, column 24: mapping values are not allowed here"
+
+
+# (case, file name, change): each puts a line break where a message would show it
+LINE_BREAKS = [
+    ("in a value", "area.yaml", lambda d: d["contracts"][0].update(annual_cap_gbp="-5\n")),
+    ("in a provider", "area.yaml", lambda d: d["contracts"][0].update(provider="OXF\nLIFELINE")),
+    ("in an unknown key", "area.yaml", lambda d: d["contracts"][0].update({"anual\ncap_gbp": 5})),
+    ("in an outcome code", "area.yaml", lambda d: d["schedules"][0]["weights"].update({"X9\rUNKNOWN": 0.0})),
+    ("in the file name", "bad\nname.yaml", lambda d: d.update(area="Ox1")),
+]
+
+
+@pytest.mark.parametrize("case, name, change", LINE_BREAKS, ids=[case[0] for case in LINE_BREAKS])
+def test_every_config_error_is_one_line(tmp_path, case, name, change):
+    path = write(tmp_path, mutated(change), name)
+    with pytest.raises(ConfigError) as caught:
+        load_area_file(path)
+    assert str(caught.value).isprintable(), str(caught.value)  # no line break, not even a trailing one
+
+
+def test_the_acceptance_configuration_loads():
+    areas = load_areas(ACCEPTANCE / "config").by_code()
+    assert {c.id for c in areas["OXF"].contracts} == {"OXF-REC-1", "OXF-REC-2", "OXF-HM"}
 
 
 def test_thresholds_override_defaults_per_substance(tmp_path):

@@ -2,13 +2,15 @@
 
 Every problem is raised as a ConfigError naming the file, the key and what is wrong, before any
 data is touched. Unknown keys are errors too: a misspelt optional key (a cap, a threshold) would
-otherwise be silently ignored and change what providers are paid.
+otherwise be silently ignored and change what providers are paid. So is a key given twice, which
+PyYAML would settle silently by keeping the last value.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -25,9 +27,14 @@ from pbr_pipeline.codes import (
     SUBSTANCES,
 )
 
-AREA_PATTERN = re.compile(r"^[A-Z]{3}$")
+# Patterns are checked with fullmatch: with match, "$" also matches before a trailing newline.
+AREA_PATTERN = re.compile(r"[A-Z]{3}")
 # Submitter codes are part of submission folder names (<SUBMITTER>_<YYYY-MM>_<SEQ>), so "_" is out.
-SUBMITTER_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+SUBMITTER_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
+# Contract ids are written raw into the statement CSVs: a leading = + - @ would make a spreadsheet
+# read the cell as a formula.
+CONTRACT_ID_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 WEIGHT_TOLERANCE = Decimal("0.000001")
 NATIONAL_DWP_CODE = "DWP"
 
@@ -37,7 +44,24 @@ class ConfigError(ValueError):
 
     def __init__(self, file: Path | str, key: str, problem: str):
         self.file, self.key, self.problem = str(file), key, problem
-        super().__init__(f"{file}: {key}: {problem}")
+        super().__init__(": ".join(_one_line(part) for part in (self.file, key, problem)))
+
+
+def _one_line(text: str) -> str:
+    """The text, or its repr if it holds a line break or another control character.
+
+    A file name or a key may hold one; the run log shows one error per line.
+    """
+    return text if text.isprintable() else repr(text)
+
+
+def _key_path(parent: str, name: Any) -> str:
+    """The dotted key path of a mapping key, as messages name it (`schedules[0].weights.D1`)."""
+    return f"{parent}.{name}" if parent else str(name)
+
+
+def _where(mark: yaml.Mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
 @dataclass(frozen=True)
@@ -107,6 +131,87 @@ class Areas:
         return {a.area: a for a in self.areas}
 
 
+def _node_paths(root: yaml.Node) -> dict[yaml.Node, str]:
+    """The key path of every node of a document, for messages about a node being constructed.
+
+    A node reached twice through an alias keeps one of its paths, so a recursive alias ends the walk.
+    """
+    paths: dict[yaml.Node, str] = {}
+    pending: list[tuple[yaml.Node, str]] = [(root, "")]
+    while pending:
+        node, path = pending.pop()
+        if node in paths:
+            continue
+        paths[node] = path
+        if isinstance(node, yaml.MappingNode):
+            pending += [(value, _key_path(path, key.value)) for key, value in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            pending += [(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
+    return paths
+
+
+class _AreaFileLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in a mapping and leaves dates as text.
+
+    Timestamps are constructed as the text written, for _Reader.date() to parse: PyYAML's own
+    constructor fails on 2012-02-30 with a message naming neither the file nor the key.
+    """
+
+    yaml_constructors = {
+        **yaml.SafeLoader.yaml_constructors,
+        "tag:yaml.org,2002:timestamp": yaml.SafeLoader.construct_yaml_str,
+    }
+
+    def __init__(self, text: str, file: Path):
+        super().__init__(text)
+        self.file = file
+        self.paths: dict[yaml.Node, str] = {}
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self.paths = _node_paths(node)
+        return super().construct_document(node)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        first_marks: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            # A key of the mapping's own after `<<: *anchor` is how YAML overrides a merged key;
+            # super() merges them. `<<` itself has no constructor.
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                continue  # super() reports an unhashable key, with its place
+            if key in first_marks:
+                raise ConfigError(
+                    self.file,
+                    _key_path(self.paths[node], key_node.value),
+                    f"duplicated key, at {_where(key_node.start_mark)} (first at {_where(first_marks[key])})",
+                )
+            first_marks[key] = key_node.start_mark
+        return super().construct_mapping(node, deep)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """One line for a YAML error: PyYAML's own message spans lines, quoting the file under a caret."""
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return f"not valid YAML: {' '.join(str(error).split())}"  # a control character, placed by offset
+    mark = error.problem_mark or error.context_mark
+    where = f" at {_where(mark)}" if mark else ""
+    return f"not valid YAML{where}: {', '.join(part for part in (error.context, error.problem) if part)}"
+
+
+def _parse(path: Path) -> Any:
+    """The file's YAML document; a file that cannot be read or parsed is a ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(path, "<file>", f"cannot be read: {error}") from error
+    try:
+        return _AreaFileLoader(text, path).get_single_data()
+    except yaml.YAMLError as error:
+        raise ConfigError(path, "<file>", _yaml_problem(error)) from error
+
+
 class _Reader:
     """Typed access to one YAML mapping, raising ConfigError with the dotted key path."""
 
@@ -117,7 +222,7 @@ class _Reader:
         self.data = data
 
     def key(self, name: str) -> str:
-        return f"{self.path}.{name}" if self.path else name
+        return _key_path(self.path, name)
 
     def fail(self, name: str, problem: str):
         raise ConfigError(self.file, self.key(name) if name else (self.path or "<top>"), problem)
@@ -136,18 +241,19 @@ class _Reader:
         value = self.required(name)
         if not isinstance(value, str) or not value.strip():
             self.fail(name, f"must be a non-empty text, got {value!r}")
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):
             self.fail(name, f"{value!r} does not match {pattern.pattern}")
         return value
 
     def date(self, name: str) -> dt.date:
-        value = self.required(name)
-        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-            try:
-                return dt.date.fromisoformat(str(value))
-            except ValueError:
-                self.fail(name, f"must be a date YYYY-MM-DD, got {value!r}")
-        return value
+        value = self.required(name)  # text: _AreaFileLoader does not construct timestamps
+        # The pattern first: fromisoformat also takes 20120401 and 2012-W01-1.
+        if not isinstance(value, str) or not DATE_PATTERN.fullmatch(value):
+            self.fail(name, f"must be a date YYYY-MM-DD, got {value!r}")
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as error:
+            self.fail(name, f"{value!r} is not a date ({error})")
 
     def amount(self, name: str, optional: bool = False) -> Decimal | None:
         if optional and self.data.get(name) is None:
@@ -157,9 +263,9 @@ class _Reader:
         if number is None:
             self.fail(name, f"must be a number, got {value!r}")
         if number < 0:
-            self.fail(name, f"must be >= 0, got {value}")
+            self.fail(name, f"must be >= 0, got {value!r}")
         if number != number.quantize(Decimal("0.01")):
-            self.fail(name, f"must be whole pence, got {value}")
+            self.fail(name, f"must be whole pence, got {value!r}")
         return number
 
     def integer(self, name: str, minimum: int, maximum: int | None = None) -> int:
@@ -220,8 +326,8 @@ def _read_contracts(top: _Reader, submitters: tuple[Submitter, ...]) -> tuple[Co
     for item in top.items("contracts"):
         item.reject_unknown({"id", "provider", "start", "end", "annual_cap_gbp"})
         contract = Contract(
-            id=item.text("id"),
-            provider=item.text("provider"),
+            id=item.text("id", CONTRACT_ID_PATTERN),
+            provider=item.text("provider", SUBMITTER_PATTERN),  # a code, so the messages below can show it
             start=item.date("start"),
             end=item.date("end"),
             annual_cap_gbp=item.amount("annual_cap_gbp", optional=True),
@@ -310,13 +416,7 @@ def _read_thresholds(top: _Reader) -> Thresholds:
 
 def load_area_file(path: Path) -> AreaConfig:
     """Read one area file, applying every per-file rule of spec/config.md."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(path, "<file>", f"cannot be read: {error}") from error
-    except yaml.YAMLError as error:
-        raise ConfigError(path, "<file>", f"is not valid YAML: {error}") from error
-    top = _Reader(path, data, "")
+    top = _Reader(path, _parse(path), "")
     top.reject_unknown(
         {"area", "name", "rule_set", "submitters", "contracts", "schedules", "thresholds"}
     )
