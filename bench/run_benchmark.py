@@ -24,6 +24,8 @@ from pathlib import Path
 
 import duckdb
 
+from pbr_pipeline.generate.writer import extras_dir
+
 REPO = Path(__file__).resolve().parents[1]
 FIRST_WINDOW = "2012-04"
 
@@ -120,7 +122,7 @@ def main() -> None:
         seconds, peak = timed([*pbr, "generate", "--out", str(landing), "--from", FIRST_WINDOW, "--to", last,
                                "--scale", args.scale, "--seed", "1"], env)
         results["generate"] = {"seconds": round(seconds, 1), "peak_mib": round(peak)}
-    config = landing / "config"
+    config = extras_dir(landing) / "config"
     if config.is_dir():
         env["PBR_CONFIG_DIR"] = str(config)
 

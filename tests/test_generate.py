@@ -34,6 +34,7 @@ from tests.conftest_generate_helpers import (
     row_problems,
 )
 from pbr_pipeline.generate import GenerationSummary, generate_returns
+from pbr_pipeline.generate.writer import defects_path
 from pbr_pipeline.settings import PILOT_CONFIG_DIR
 
 FIRST, LAST, SEED = "2012-04", "2014-03", 11
@@ -120,7 +121,7 @@ def pilot(tmp_path_factory) -> Dataset:
     summary = generate_returns(root, FIRST, LAST, scale="pilot", seed=SEED, progress=messages.append)
     data = Dataset(
         root, summary, messages, read_config(PILOT_CONFIG_DIR), read_landing(root),
-        json.loads((root / "defects.json").read_text(encoding="utf-8")),
+        json.loads(defects_path(root).read_text(encoding="utf-8")),
     )
     _judge(data)
     _final_state(data)
@@ -494,7 +495,7 @@ def test_national_scale_writes_its_extra_areas_configuration(tmp_path):
     config = read_config(summary.config_dir)
     landed = read_landing(out)
     assert {s.name_parts[0] for s in landed if s.name_parts} - set(config.roles) <= {
-        d["submission_id"].rsplit("_", 2)[0] for d in json.loads((out / "defects.json").read_text()) if d["code"] == "UNKNOWN_SUBMITTER"
+        d["submission_id"].rsplit("_", 2)[0] for d in json.loads(defects_path(out).read_text()) if d["code"] == "UNKNOWN_SUBMITTER"
     }
     # About 300,000 journeys a year: one month's INITIAL assessments.
     assert 300_000 / 12 * 0.8 <= summary.journeys <= 300_000 / 12 * 1.2

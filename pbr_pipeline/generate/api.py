@@ -25,7 +25,7 @@ from pbr_pipeline.generate.submissions import Unit, UnitPlan, plan_units
 from pbr_pipeline.generate.summary import GenerationSummary
 from pbr_pipeline.generate.tables import TABLES
 from pbr_pipeline.generate.top import build_tops, journey_traits
-from pbr_pipeline.generate.writer import write_defects, write_windows
+from pbr_pipeline.generate.writer import extras_dir, write_defects, write_windows
 from pbr_pipeline.settings import PILOT_CONFIG_DIR
 from pbr_pipeline.windows import window_range
 
@@ -119,7 +119,7 @@ def _configuration(out_dir: Path, scale: str, base: Path) -> tuple[Areas, Path, 
     volumes: dict[str, float] = dict(rates.PILOT_ANNUAL_JOURNEYS)
     if scale == "pilot":
         return base_areas, base, volumes
-    target = out_dir / "config"
+    target = extras_dir(out_dir) / "config"
     taken = {area.area for area in base_areas.areas}
     volumes.update(write_national_config(target, base, taken, dwp_code(base_areas) or "DWP"))
     return load_areas(target), target, volumes

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pbr_pipeline.generate.writer import defects_path
+
 
 @dataclass(frozen=True)
 class GenerationSummary:
@@ -32,7 +34,7 @@ class GenerationSummary:
                 f"{self.scale} scale, seed {self.seed}, into {self.out_dir}",
                 f"  {self.areas} areas, {self.journeys:,} journeys, {self.submissions:,} submissions, {total:,} rows",
                 f"  rows: {per_table}",
-                f"  {self.defects:,} injected defects ({levels or 'none'}) listed in {self.out_dir / 'defects.json'}",
+                f"  {self.defects:,} injected defects ({levels or 'none'}) listed in {defects_path(self.out_dir)}",
                 f"  configuration: {self.config_dir} (use it as PBR_CONFIG_DIR)",
             ]
         )

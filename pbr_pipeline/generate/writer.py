@@ -152,7 +152,18 @@ def _defect_order(entry: dict) -> tuple:
     )
 
 
+def extras_dir(out_dir: Path) -> Path:
+    """Where the generator puts what is not a submission (defects.json, a national configuration):
+    beside the landing tree, not in it, since every entry in a landing is taken as a return."""
+    return out_dir.with_name(f"{out_dir.name}.generated")
+
+
+def defects_path(out_dir: Path) -> Path:
+    return extras_dir(out_dir) / "defects.json"
+
+
 def write_defects(out_dir: Path, defects: list[dict]) -> None:
     """One entry per line: a large list stays readable and diffs well."""
     lines = ",\n".join("  " + json.dumps(entry) for entry in defects)
-    (out_dir / "defects.json").write_text("[\n" + lines + ("\n" if lines else "") + "]\n", encoding="utf-8")
+    defects_path(out_dir).parent.mkdir(parents=True, exist_ok=True)
+    defects_path(out_dir).write_text("[\n" + lines + ("\n" if lines else "") + "]\n", encoding="utf-8")

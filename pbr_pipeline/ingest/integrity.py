@@ -86,14 +86,19 @@ def read_manifest(files: dict[str, bytes]) -> Manifest:
     if missing:
         raise Rejection("MANIFEST_MISSING", f"manifest.json lacks {', '.join(missing)}")
     seq, entries = data["seq"], data["files"]
-    if isinstance(seq, bool) or not isinstance(seq, int):
+    if not _whole_number(seq):
         raise Rejection("MANIFEST_MISSING", f"manifest seq is not a whole number: {seq!r}")
     if not isinstance(entries, dict) or not all(
-        isinstance(e, dict) and isinstance(e.get("rows"), int) and isinstance(e.get("sha256"), str)
+        isinstance(e, dict) and _whole_number(e.get("rows")) and isinstance(e.get("sha256"), str)
         for e in entries.values()
     ):
         raise Rejection("MANIFEST_MISSING", "manifest files must map each file to {rows, sha256}")
     return Manifest(str(data["submitter"]), str(data["window"]), seq, entries)
+
+
+def _whole_number(value) -> bool:
+    """JSON's true is a Python int; a row count of `true` is not a number."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def check_name(candidate: Candidate, manifest: Manifest) -> None:
@@ -131,6 +136,9 @@ def parse_csv(name: str, content: bytes) -> tuple[list[str], list[tuple[int, lis
     if not records:
         raise Rejection("ENCODING", f"{name}: no header row")
     (_, header), rows = records[0], records[1:]
+    normalised = [column.strip().lower() for column in header]
+    if len(set(normalised)) != len(normalised):
+        raise Rejection("ENCODING", f"{name}: a column appears twice in the header")
     for line, values in rows:
         if len(values) != len(header):
             raise Rejection("ENCODING", f"{name}: line {line} has {len(values)} fields, the header {len(header)}")
@@ -164,8 +172,6 @@ def check_submission(candidate: Candidate, files: dict[str, bytes], areas: Areas
         table = name.removesuffix(".csv")
         header, rows = parsed[name]
         normalised = [column.lower() for column in header]
-        if len(set(normalised)) != len(normalised):
-            raise Rejection("ENCODING", f"{name}: a column appears twice in the header")
         absent = [column for column in required_columns(table) if column not in normalised]
         if absent:
             raise Rejection("MISSING_COLUMN", f"{name}: required column(s) {', '.join(absent)} absent")

@@ -14,6 +14,7 @@ from pbr_pipeline.config import Areas
 from pbr_pipeline.ingest.discovery import Candidate
 from pbr_pipeline.ingest.integrity import ParsedFile, ParsedSubmission, Rejection
 from pbr_pipeline.ingest.pseudonymise import PERSONAL_COLUMNS, pseudonymise_assessments
+from pbr_pipeline.settings import key_id
 from pbr_pipeline.warehouse import raw_columns
 from pbr_pipeline.windows import last_day
 
@@ -35,6 +36,7 @@ class Outcome:
     rows_in: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    pseudonym_key_id: str | None = None  # set on a loaded submission: which key hashed it
 
 
 @dataclass
@@ -168,6 +170,7 @@ def apply_submission(
     outcome.rows_quarantined = sum(r.rows_quarantined for r in results)
     outcome.rows_loaded = outcome.rows_in - outcome.rows_quarantined
     outcome.detail = "; ".join(parsed.warnings) or None
+    outcome.pseudonym_key_id = key_id(key)
     con.begin()
     try:
         for result in results:
@@ -202,8 +205,8 @@ def apply_submission(
 
 def record_outcome(con, outcome: Outcome, source: str, fingerprint: str, received_at: dt.datetime) -> None:
     con.execute(
-        "INSERT INTO quality.submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO quality.submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [outcome.submission_id, outcome.submitter, outcome.area, outcome.window, outcome.seq,
          outcome.status, outcome.reason, outcome.detail, outcome.rows_in, outcome.rows_loaded,
-         outcome.rows_quarantined, received_at, source, fingerprint],
+         outcome.rows_quarantined, received_at, source, fingerprint, outcome.pseudonym_key_id],
     )

@@ -30,13 +30,14 @@ def age_band(age: int) -> str:
 def pseudonymise_assessments(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
     """Replace initials, date_of_birth and sex with attributor_hash and age_band.
 
-    Retraction rows (deleted = Y) carry no personal data to derive from: both stay null.
+    Retraction rows (deleted = Y) are checked only for their key and pbr_id (spec/returns.md):
+    their other values were not validated, so nothing is derived from them; both stay null.
     """
     hashes, bands = [], []
-    for initials, born, sex, assessed in zip(
-        frame["initials"], frame["date_of_birth"], frame["sex"], frame["assessment_date"]
+    for initials, born, sex, assessed, deleted in zip(
+        frame["initials"], frame["date_of_birth"], frame["sex"], frame["assessment_date"], frame["deleted"]
     ):
-        if pd.isna(initials) or pd.isna(born) or pd.isna(sex) or pd.isna(assessed):
+        if deleted == "Y" or pd.isna(initials) or pd.isna(born) or pd.isna(sex) or pd.isna(assessed):
             hashes.append(None)
             bands.append(None)
             continue

@@ -1,9 +1,17 @@
-"""Ingesting everything that has landed for the windows up to P, one submission at a time."""
+"""Ingesting everything that has landed for the windows up to P, one submission at a time.
+
+No single submission can stop a run: whatever goes wrong while one is checked or loaded, it is
+recorded REJECTED with a reason (its transaction rolled back, so nothing of it is loaded) and
+the run goes on. The reason's detail names the error's kind and where in our code it arose,
+never the error's text, which could quote a value from a personal column.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from pbr_pipeline.config import Areas
-from pbr_pipeline.ingest.discovery import Candidate, UnreadableSubmission, discover
+from pbr_pipeline.ingest.discovery import Candidate, ReadLimits, Stray, UnreadableSubmission, discover_all
 from pbr_pipeline.ingest.integrity import (
     ParsedSubmission,
     Rejection,
@@ -20,6 +28,7 @@ from pbr_pipeline.ingest.integrity import (
     read_manifest,
 )
 from pbr_pipeline.ingest.load import Outcome, already_seen, apply_submission, check_against_warehouse, record_outcome
+from pbr_pipeline.windows import WINDOW_PATTERN
 
 log = logging.getLogger(__name__)
 
@@ -70,30 +79,43 @@ class IngestSummary:
         return "\n".join(lines)
 
 
-def candidate_window(candidate: Candidate) -> str | None:
-    """The window a landed folder or zip is for: from its name, else from its manifest."""
+def candidate_window(candidate: Candidate, files: dict[str, bytes] | None) -> str | None:
+    """The window a landed folder or zip is for: from its name, else from its manifest when
+    that names a real window; None when neither does (it is rejected at once, whatever P)."""
     if candidate.name:
         return candidate.name.window
     try:
-        return read_manifest(candidate.read_files()).window
-    except (Rejection, UnreadableSubmission):
+        window = read_manifest(files).window if files is not None else None
+    except Rejection:
         return None
+    return window if window and WINDOW_PATTERN.fullmatch(window) else None
 
 
-def _read(candidate: Candidate) -> tuple[dict[str, bytes] | None, str, UnreadableSubmission | None]:
+def _read(candidate: Candidate, limits: ReadLimits) -> tuple[dict[str, bytes] | None, str, UnreadableSubmission | None]:
     """The submission's files (read once), their fingerprint, and why they could not be read."""
     try:
-        files = candidate.read_files()
+        files = candidate.read_files(limits)
     except UnreadableSubmission as error:
-        return None, content_fingerprint({candidate.path.name: _bytes_or_empty(candidate.path)}), error
+        return None, content_fingerprint({candidate.path.name: _bytes_or_empty(candidate.path, limits)}), error
     return files, content_fingerprint(files), None
 
 
-def _bytes_or_empty(path: Path) -> bytes:
+def _bytes_or_empty(path: Path, limits: ReadLimits) -> bytes:
+    """A zip's own bytes, to tell one unreadable zip from another; never through a link."""
     try:
-        return path.read_bytes() if path.is_file() else b""
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > limits.max_file_bytes:
+            return b""
+        return path.read_bytes()
     except OSError:
         return b""
+
+
+def internal_error_detail(error: Exception) -> str:
+    """What went wrong, without the error's text (it may quote a personal value)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [f for f in frames if "pbr_pipeline" in f.filename or "data_contracts" in f.filename] or frames
+    where = f" at {Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else ""
+    return f"could not be checked: internal error {type(error).__name__}{where}; nothing of it was loaded"
 
 
 def _outcome_shell(candidate: Candidate, areas: Areas, window: str | None) -> Outcome:
@@ -109,14 +131,16 @@ def _outcome_shell(candidate: Candidate, areas: Areas, window: str | None) -> Ou
     )
 
 
+def _received_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
 def ingest_candidate(
-    con: duckdb.DuckDBPyConnection, candidate: Candidate, window: str | None, areas: Areas, key: bytes
-) -> Outcome | None:
-    """Ingest one sighting; None when this exact sighting was already recorded."""
-    files, fingerprint, unreadable = _read(candidate)
-    if already_seen(con, candidate.source, fingerprint):
-        return None
-    received_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    con: duckdb.DuckDBPyConnection, candidate: Candidate, files: dict[str, bytes] | None, fingerprint: str,
+    unreadable: UnreadableSubmission | None, window: str | None, areas: Areas, key: bytes,
+) -> Outcome:
+    """Ingest one sighting that is not yet recorded."""
+    received_at = _received_now()
     outcome = _outcome_shell(candidate, areas, window)
     try:
         if unreadable is not None:
@@ -131,33 +155,65 @@ def ingest_candidate(
         outcome.status = "LOADED"
         return apply_submission(con, candidate, parsed, outcome, fingerprint, areas, key, received_at)
     except Rejection as rejection:
-        outcome.status, outcome.reason, outcome.detail = "REJECTED", rejection.code, rejection.detail
-        record_outcome(con, outcome, candidate.source, fingerprint, received_at)
-        return outcome
+        return _record_rejection(con, outcome, candidate.source, fingerprint, received_at, rejection.code, rejection.detail)
+    except Exception as error:  # no single submission stops the run (module docstring)
+        return _record_rejection(con, outcome, candidate.source, fingerprint, received_at, "ENCODING",
+                                 internal_error_detail(error))
+
+
+def _record_rejection(con, outcome: Outcome, source: str, fingerprint: str, received_at: dt.datetime,
+                      code: str, detail: str) -> Outcome:
+    outcome.status, outcome.reason, outcome.detail = "REJECTED", code, detail
+    outcome.rows_in = outcome.rows_loaded = outcome.rows_quarantined = 0
+    outcome.pseudonym_key_id = None
+    record_outcome(con, outcome, source, fingerprint, received_at)
+    return outcome
+
+
+def record_stray(con: duckdb.DuckDBPyConnection, stray: Stray) -> Outcome | None:
+    """An entry that is no submission, recorded once as rejected with its path."""
+    fingerprint = hashlib.sha256(f"{stray.code}\0{stray.source}".encode()).hexdigest()
+    if already_seen(con, stray.source, fingerprint):
+        return None
+    outcome = Outcome(submission_id=stray.submission_id, submitter=None, area=None, window=None, seq=None, status="REJECTED")
+    return _record_rejection(con, outcome, stray.source, fingerprint, _received_now(), stray.code,
+                             f"{stray.source}: {stray.detail}")
 
 
 def ingest_up_to(
     con: duckdb.DuckDBPyConnection, landing_dir: Path, areas: Areas, window: str, key: bytes,
-    logger: logging.Logger | None = None,
+    logger: logging.Logger | None = None, limits: ReadLimits | None = None,
 ) -> IngestSummary:
-    """Ingest every landed submission for a window up to `window` not yet seen, oldest first."""
+    """Ingest every landed submission for a window up to `window` not yet seen, oldest first,
+    and record every entry of the landing that is no submission."""
     logger = logger or log
+    limits = limits or ReadLimits.from_env()
     summary = IngestSummary(window)
-    for candidate in discover(landing_dir):
-        candidate_for = candidate_window(candidate)
-        if candidate_for is None:
-            logger.warning("%s: not a recognisable submission (no window in its name or manifest)", candidate.source)
+    candidates, strays = discover_all(landing_dir)
+    for stray in strays:
+        _tally(summary, logger, stray.source, record_stray(con, stray))
+    for candidate in candidates:
+        if candidate.name and candidate.name.window > window:
+            continue  # read when its window's run comes: a later window's data is not read now
+        files, fingerprint, unreadable = _read(candidate, limits)
+        candidate_for = candidate_window(candidate, files)
+        if candidate_for is not None and candidate_for > window:
             continue
-        if candidate_for > window:
-            continue
-        outcome = ingest_candidate(con, candidate, candidate_for, areas, key)
-        if outcome is None:
+        if already_seen(con, candidate.source, fingerprint):
             summary.skipped += 1
             continue
-        summary.outcomes.append(outcome)
-        reason = f" {outcome.reason}" if outcome.reason else ""
-        logger.info(
-            "%s: %s%s (rows in %d, loaded %d, quarantined %d)", candidate.source, outcome.status, reason,
-            outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined,
-        )
+        outcome = ingest_candidate(con, candidate, files, fingerprint, unreadable, candidate_for, areas, key)
+        _tally(summary, logger, candidate.source, outcome)
     return summary
+
+
+def _tally(summary: IngestSummary, logger: logging.Logger, source: str, outcome: Outcome | None) -> None:
+    if outcome is None:
+        summary.skipped += 1
+        return
+    summary.outcomes.append(outcome)
+    reason = f" {outcome.reason}" if outcome.reason else ""
+    logger.info(
+        "%s: %s%s (rows in %d, loaded %d, quarantined %d)", source, outcome.status, reason,
+        outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined,
+    )
