@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pbr_pipeline.config import ConfigError, load_areas
 from pbr_pipeline.explain import ExplainError
+from pbr_pipeline.lock import WarehouseBusy, warehouse_lock
 from pbr_pipeline.payments.runs import PaymentRunError
 from pbr_pipeline.settings import Settings
 from pbr_pipeline.windows import parse_window, window_range
@@ -74,17 +75,18 @@ def windows_requested(args: argparse.Namespace) -> list[str]:
 
 def run_windows(windows: list[str]) -> None:
     from pbr_pipeline.dbt_prepare import generate_docs, prepare
-    from pbr_pipeline.runner import run_window
+    from pbr_pipeline.runner import run_windows as run_in_order
 
     settings = Settings.from_env()
     load_areas(settings.config_dir)  # fail on a bad configuration before anything runs
     settings.warn_if_development_key()
     prepare()
     started = time.monotonic()
-    for window in windows:
-        run_window(window)
-    print(statement_summary(settings.export_dir, windows[-1]))
-    print(f"dbt docs: {generate_docs(settings, windows[-1])}")
+    # dbt docs read the warehouse: still under the lock, so no other writer comes in between.
+    with warehouse_lock(settings.warehouse):
+        run_in_order(windows)
+        print(statement_summary(settings.export_dir, windows[-1]))
+        print(f"dbt docs: {generate_docs(settings, windows[-1])}")
     print(f"{len(windows)} window(s) run in {time.monotonic() - started:.0f} s")
 
 
@@ -104,8 +106,9 @@ def command_finalize(args: argparse.Namespace) -> None:
     from pbr_pipeline.payments.runs import finalize
     from pbr_pipeline.warehouse import connect
 
-    with connect(Settings.from_env().warehouse) as con:
-        at = finalize(con, args.window, args.by)
+    settings = Settings.from_env()
+    with warehouse_lock(settings.warehouse), connect(settings.warehouse) as con:
+        at = finalize(con, args.window, args.by, settings.export_dir)
     print(f"payment run {args.window} is final (by {args.by.strip()} at {at.isoformat()}Z)")
 
 
@@ -173,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             command_generate(args)
         elif args.command == "demo":
             command_demo()
-    except (UsageError, ConfigError, PaymentRunError, ExplainError, ValueError) as error:
+    except (UsageError, ConfigError, PaymentRunError, ExplainError, WarehouseBusy, ValueError) as error:
         print(f"pbr: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # the one-line reason; the Dagster run log keeps the detail

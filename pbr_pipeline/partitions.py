@@ -9,8 +9,9 @@ monthly_windows = MonthlyPartitionsDefinition(start_date=f"{FIRST_WINDOW}-01")
 # A backfill runs one window per run: each window's payment run builds on the previous one's.
 ONE_WINDOW_PER_RUN = BackfillPolicy.multi_run(max_partitions_per_run=1)
 
-# Every asset that opens the warehouse runs in this pool: DuckDB allows one writer per file.
-WAREHOUSE_POOL = "pbr_warehouse"
+# The last window that the same request runs, set by `pbr run` on each window's run: a window
+# that later runs build on may be re-run only by a request that re-runs them too.
+RERUN_THROUGH_TAG = "pbr/rerun_through"
 
 
 def window_of_partition(partition_key: str) -> str:

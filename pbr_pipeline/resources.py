@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dagster import ConfigurableResource
+from contextlib import contextmanager
+
+from dagster import ConfigurableResource, InitResourceContext
 
 from pbr_pipeline.config import Areas, load_areas
+from pbr_pipeline.lock import warehouse_lock
 from pbr_pipeline.settings import Settings
 
 
@@ -12,7 +15,9 @@ class PipelineSettings(ConfigurableResource):
     """The run's locations and pseudonymisation key, read from PBR_* variables when used.
 
     Reading at use rather than at import keeps the definitions loadable anywhere (UI, tests)
-    and lets a test point one process at several warehouses.
+    and lets a test point one process at several warehouses. For the length of a run the
+    resource holds the warehouse's lock (`lock.py`): every asset that writes the warehouse uses
+    it, so a run from the UI and a `pbr run` can never interleave.
     """
 
     def settings(self) -> Settings:
@@ -20,3 +25,9 @@ class PipelineSettings(ConfigurableResource):
 
     def areas(self) -> Areas:
         return load_areas(self.settings().config_dir)
+
+    @contextmanager
+    def yield_for_execution(self, context: InitResourceContext):
+        run_id = context.run_id or "unknown"
+        with warehouse_lock(self.settings().warehouse, f"Dagster run {run_id[:8]}"):
+            yield self

@@ -9,9 +9,12 @@ from dataclasses import dataclass
 
 from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
-from pbr_pipeline.partitions import partition_of_window
-from pbr_pipeline.publish import restore_last_good
+from pbr_pipeline.lock import warehouse_lock
+from pbr_pipeline.partitions import RERUN_THROUGH_TAG, partition_of_window
+from pbr_pipeline.payments.runs import check_run_order, windows_run
+from pbr_pipeline.publish import discard_snapshot, restore_snapshot, take_snapshot
 from pbr_pipeline.settings import Settings
+from pbr_pipeline.warehouse import connect
 
 # The terminal gets the assets' `pbr.progress` lines and the one-line failure reason; Dagster's
 # console logger would repeat them with stack traces. Its event log (the UI) keeps everything.
@@ -56,7 +59,9 @@ def first_failure(result: ExecuteInProcessResult) -> str:
     return "the run did not succeed"
 
 
-def run_window(window: str) -> WindowRun:
+def run_window(window: str, rerun_through: str | None = None) -> WindowRun:
+    """One window's run through the job. The caller holds the warehouse's lock; a run that
+    fails puts the warehouse back as this run found it (its own snapshot, nothing else)."""
     # Imported here: loading the definitions needs the dbt manifest, which `pbr` prepares first.
     from pbr_pipeline.definitions import defs
 
@@ -64,16 +69,41 @@ def run_window(window: str) -> WindowRun:
     job = defs.resolve_job_def("monthly_payment_run")
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.log_dir / f"run-{window}.log"
-    # dbt's own output goes to the window's log file; the terminal keeps the progress lines.
-    with _instance() as instance, open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        result = job.execute_in_process(
-            partition_key=partition_of_window(window),
-            instance=instance,
-            run_config=SILENT_DAGSTER_CONSOLE,
-            raise_on_error=False,
-        )
+    snapshot = take_snapshot(settings.warehouse)
+    tags = {RERUN_THROUGH_TAG: rerun_through} if rerun_through else None
+    try:
+        # dbt's own output goes to the window's log file; the terminal keeps the progress lines.
+        with _instance() as instance, open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            result = job.execute_in_process(
+                partition_key=partition_of_window(window),
+                instance=instance,
+                run_config=SILENT_DAGSTER_CONSOLE,
+                tags=tags,
+                raise_on_error=False,
+            )
+    except BaseException:
+        restore_snapshot(snapshot)
+        raise
     if not result.success:
-        restored = restore_last_good(settings)
-        note = "; warehouse restored to the last good run" if restored else ""
-        raise RunFailed(f"run for {window} failed at {first_failure(result)}{note} (details: {log_path})")
+        restore_snapshot(snapshot)
+        raise RunFailed(f"run for {window} failed at {first_failure(result)}; warehouse restored as this run found it "
+                        f"(details: {log_path})")
+    discard_snapshot(snapshot)
     return WindowRun(window, result.run_id)
+
+
+def run_windows(windows: list[str]) -> list[WindowRun]:
+    """Each window in order, oldest first, holding the warehouse's lock throughout: no other
+    writer can come between two windows of the range."""
+    settings = Settings.from_env()
+    with warehouse_lock(settings.warehouse):
+        check_run_order(runs_so_far(settings.warehouse), windows[0], rerun_through=windows[-1])
+        return [run_window(window, rerun_through=windows[-1]) for window in windows]
+
+
+def runs_so_far(warehouse) -> list[str]:
+    """The windows run so far: the order is checked before a run starts, as well as in it."""
+    if not warehouse.exists():
+        return []
+    with connect(warehouse) as con:
+        return windows_run(con)

@@ -1,7 +1,15 @@
-"""Where things are (spec/outputs.md): every location settable from the environment."""
+"""Where things are (spec/outputs.md): every location settable from the environment.
+
+Locations that are not set explicitly are derived from the warehouse's folder, so that two
+warehouses never share an analysts' copy, logs, validation results, docs or statements (a
+failed run of one must not restore from, or publish over, the other's files). With no
+variable set at all, everything sits under `data/` as the spec's defaults say.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 from dataclasses import dataclass
@@ -11,8 +19,55 @@ log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PILOT_CONFIG_DIR = PACKAGE_DIR / "config" / "areas"
-# The key used when PBR_PSEUDONYM_KEY is unset: fine for generated data, never for real returns.
+DEFAULT_DATA_DIR = Path("data")
+DEFAULT_WAREHOUSE = DEFAULT_DATA_DIR / "warehouse" / "pbr.duckdb"
+# The key used when PBR_PSEUDONYM_KEY is unset: public, so fine for generated data and never
+# for real returns (anyone could recompute a hash from initials, date of birth and sex).
 DEVELOPMENT_PSEUDONYM_KEY = "pbr-development-key-not-for-real-data"
+
+
+class SettingsError(ValueError):
+    """An environment variable that must not be used as it is; the message says which and why."""
+
+
+def key_id(key: bytes) -> str:
+    """A short public name of a pseudonym key (which key made a hash), revealing nothing of it."""
+    return hmac.new(key, b"pbr-key-id", hashlib.sha256).hexdigest()[:12]
+
+
+DEVELOPMENT_KEY_ID = key_id(DEVELOPMENT_PSEUDONYM_KEY.encode("utf-8"))
+
+
+def _pseudonym_key(env) -> tuple[bytes, bool]:
+    """The key and whether it is the development one; a set but empty key is an error, not a
+    silent fall-back to the public key."""
+    key = env.get("PBR_PSEUDONYM_KEY")
+    if key is None:
+        return DEVELOPMENT_PSEUDONYM_KEY.encode("utf-8"), True
+    if not key.strip():
+        raise SettingsError("PBR_PSEUDONYM_KEY is set but empty: set the area's key, or unset it for generated data")
+    return key.encode("utf-8"), key == DEVELOPMENT_PSEUDONYM_KEY
+
+
+def _derived_locations(warehouse: Path, explicit: bool) -> dict[str, Path]:
+    """Defaults of the locations that follow the warehouse."""
+    if not explicit:  # the spec's defaults under data/
+        root = DEFAULT_DATA_DIR.resolve()
+        return {"export_dir": root / "exports", "validation_dir": root / "validation", "log_dir": root / "logs",
+                "dbt_docs_dir": root / "dbt_docs", "analyst_warehouse": root / "warehouse" / "pbr_analyst.duckdb"}
+    folder = warehouse.parent
+    return {"export_dir": folder / "exports", "validation_dir": folder / "validation", "log_dir": folder / "logs",
+            "dbt_docs_dir": folder / "dbt_docs", "analyst_warehouse": folder / f"{warehouse.stem}_analyst.duckdb"}
+
+
+# Variable -> Settings field, for the locations that follow the warehouse when unset.
+DERIVED_VARIABLES = {
+    "PBR_EXPORT_DIR": "export_dir",
+    "PBR_VALIDATION_DIR": "validation_dir",  # GX Data Docs of each run's payment checkpoint
+    "PBR_LOG_DIR": "log_dir",  # `pbr run`'s detailed log per window, dbt's last artefacts
+    "PBR_DBT_DOCS_DIR": "dbt_docs_dir",  # `dbt docs generate` output
+    "PBR_ANALYST_WAREHOUSE": "analyst_warehouse",  # the copy analysts query, published per good run
+}
 
 
 @dataclass(frozen=True)
@@ -28,30 +83,31 @@ class Settings:
     pseudonym_key: bytes
     using_development_key: bool
 
+    @property
+    def pseudonym_key_id(self) -> str:
+        return key_id(self.pseudonym_key)
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
-        key = env.get("PBR_PSEUDONYM_KEY")
+        warehouse = Path(env.get("PBR_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()
+        derived = _derived_locations(warehouse, explicit=bool(env.get("PBR_WAREHOUSE")))
+        for variable, field_name in DERIVED_VARIABLES.items():
+            if env.get(variable):
+                derived[field_name] = Path(env[variable]).resolve()
+        key, development = _pseudonym_key(env)
         return cls(
-            landing_dir=Path(env.get("PBR_LANDING_DIR", "data/landing")).resolve(),
-            config_dir=Path(env.get("PBR_CONFIG_DIR", str(PILOT_CONFIG_DIR))).resolve(),
-            warehouse=Path(env.get("PBR_WAREHOUSE", "data/warehouse/pbr.duckdb")).resolve(),
-            export_dir=Path(env.get("PBR_EXPORT_DIR", "data/exports")).resolve(),
-            # GX Data Docs of each run's payment checkpoint.
-            validation_dir=Path(env.get("PBR_VALIDATION_DIR", "data/validation")).resolve(),
-            # The copy analysts query, published whole at the end of each good run.
-            analyst_warehouse=Path(env.get("PBR_ANALYST_WAREHOUSE", "data/warehouse/pbr_analyst.duckdb")).resolve(),
-            # Detailed logs of `pbr run` (dbt's output), one file per window.
-            log_dir=Path(env.get("PBR_LOG_DIR", "data/logs")).resolve(),
-            # `dbt docs generate` output, refreshed at the end of each `pbr run`.
-            dbt_docs_dir=Path(env.get("PBR_DBT_DOCS_DIR", "data/dbt_docs")).resolve(),
-            pseudonym_key=(key or DEVELOPMENT_PSEUDONYM_KEY).encode("utf-8"),
-            using_development_key=not key,
+            landing_dir=Path(env.get("PBR_LANDING_DIR") or "data/landing").resolve(),
+            config_dir=Path(env.get("PBR_CONFIG_DIR") or str(PILOT_CONFIG_DIR)).resolve(),
+            warehouse=warehouse,
+            pseudonym_key=key,
+            using_development_key=development,
+            **derived,
         )
 
     def warn_if_development_key(self, logger: logging.Logger | None = None) -> None:
         if self.using_development_key:
             (logger or log).warning(
                 "PBR_PSEUDONYM_KEY is not set: using the development key. "
-                "Attributor hashes made with it must not be used for real returns."
+                "Attributor hashes made with it must not be used for real returns, and its runs cannot be finalised."
             )

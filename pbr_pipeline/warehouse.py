@@ -33,6 +33,8 @@ QUALITY_TABLES = {
         "seq": "INTEGER", "status": "VARCHAR", "reason": "VARCHAR", "detail": "VARCHAR",
         "rows_in": "INTEGER", "rows_loaded": "INTEGER", "rows_quarantined": "INTEGER",
         "received_at": "TIMESTAMP", "source": "VARCHAR", "fingerprint": "VARCHAR",
+        # Which pseudonym key hashed its assessments (a public name of the key, not the key).
+        "pseudonym_key_id": "VARCHAR",
     },
     "quality.submission_files": {
         "submission_id": "VARCHAR", "fingerprint": "VARCHAR", "file": "VARCHAR", "table_name": "VARCHAR",
@@ -45,8 +47,13 @@ QUALITY_TABLES = {
     "marts.payment_runs": {
         "payment_window": "VARCHAR", "run_at": "TIMESTAMP", "status": "VARCHAR", "finalized_by": "VARCHAR",
         "finalized_at": "TIMESTAMP", "lines": "INTEGER", "net_amount": "DECIMAL(14,2)",
-        "inputs_fingerprint": "VARCHAR",
+        "inputs_fingerprint": "VARCHAR", "pseudonym_key_id": "VARCHAR",
     },
+    # What a final run must reproduce: every line (a digest of all its columns) and every file.
+    "quality.final_lines": {
+        "payment_window": "VARCHAR", "line_key": "VARCHAR", "status": "VARCHAR", "digest": "VARCHAR",
+    },
+    "quality.final_files": {"payment_window": "VARCHAR", "file": "VARCHAR", "sha256": "VARCHAR"},
 }
 
 

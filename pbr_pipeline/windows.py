@@ -11,7 +11,7 @@ FIRST_WINDOW = "2012-04"  # the pilots' contracts began in April 2012
 
 
 def parse_window(text: str) -> tuple[int, int]:
-    match = WINDOW_PATTERN.match(text or "")
+    match = WINDOW_PATTERN.fullmatch(text or "")
     if not match:
         raise ValueError(f"not a window YYYY-MM: {text!r}")
     return int(match.group(1)), int(match.group(2))

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pbr_pipeline.generate.writer import defects_path
 from pbr_pipeline.windows import window_range
 from tests.conftest import GENERATED_WINDOWS
 from tests.test_ingest import scan_text_columns
@@ -23,7 +24,7 @@ LAST = WINDOWS[-1]
 
 
 def defects(run) -> list[dict]:
-    return json.loads((run.landing / "defects.json").read_text())
+    return json.loads(defects_path(run.landing).read_text())
 
 
 def test_every_submission_defect_is_rejected_with_its_code_and_no_other(generated_run):
@@ -194,7 +195,7 @@ def test_a_failed_run_leaves_the_last_good_state(changed_run):
     assert result.returncode == 1
     reason = result.stderr.strip().splitlines()[-1]
     assert reason.startswith("pbr: run for 2014-04 failed at payment_run")
-    assert "warehouse restored to the last good run (details: " in reason
+    assert "warehouse restored as this run found it (details: " in reason
     blocked.unlink()
     assert state() == before
 

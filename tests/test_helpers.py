@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import os
 from decimal import Decimal
@@ -16,10 +18,18 @@ from pbr_pipeline.cli import statement_summary
 from pbr_pipeline.dbt import dbt_build_args, dbt_vars
 from pbr_pipeline.dbt_prepare import manifest_is_current
 from pbr_pipeline.partitions import partition_of_window, window_of_partition
-from pbr_pipeline.payments.exports import csv_text, write_window_exports
-from pbr_pipeline.payments.runs import PaymentRunError, ensure_previous_window_run, finalize, record_run, RunTotals
+from pbr_pipeline.lock import WarehouseBusy, warehouse_lock
+from pbr_pipeline.payments.exports import csv_text, defused, write_window_exports
+from pbr_pipeline.payments.runs import (
+    PaymentRunError,
+    RunTotals,
+    check_final_run_reproduced,
+    check_run_order,
+    finalize,
+    record_run,
+)
 from pbr_pipeline.sensors import landed_by_window, new_sources
-from pbr_pipeline.settings import Settings
+from pbr_pipeline.settings import DEVELOPMENT_KEY_ID, DEVELOPMENT_PSEUDONYM_KEY, Settings, SettingsError
 from pbr_pipeline.warehouse import ensure_schema
 from pbr_pipeline.windows import first_day, last_day, shift_window, window_of, window_range
 from tests.returns_builder import csv_bytes, write_submission
@@ -97,23 +107,114 @@ def con():
     connection.close()
 
 
-def test_runs_go_in_window_order_and_finalize_is_recorded(con):
-    ensure_previous_window_run(con, "2013-01")  # nothing run yet: any window may start
-    record_run(con, "2013-01", "f1", RunTotals(3, Decimal("250.00")))
-    ensure_previous_window_run(con, "2013-02")
-    ensure_previous_window_run(con, "2013-01")  # a re-run of the latest window
-    with pytest.raises(PaymentRunError, match="2013-02 has not been run"):
-        ensure_previous_window_run(con, "2013-03")
+def test_runs_go_in_window_order():
+    check_run_order([], "2012-04")
+    with pytest.raises(PaymentRunError, match=r"^no payment run yet: the first must be for 2012-04 \(pbr run --from 2012-04 --to 2013-01\)$"):
+        check_run_order([], "2013-01")
+    with pytest.raises(PaymentRunError, match=r"^2012-03 is before the first window 2012-04$"):
+        check_run_order([], "2012-03")
+    runs = ["2012-04", "2012-05", "2012-06"]
+    check_run_order(runs, "2012-07")
+    check_run_order(runs, "2012-06")  # a re-run of the latest window
+    with pytest.raises(PaymentRunError, match=r"the payment run for 2012-07 has not been run: runs go in window order \(pbr run --from 2012-07 --to 2012-08\)"):
+        check_run_order(runs, "2012-08")
+    with pytest.raises(PaymentRunError, match=r"^the runs for 2012-05..2012-06 build on the run for 2012-04: re-run them with it, in order \(pbr run --from 2012-04 --to 2012-06\)$"):
+        check_run_order(runs, "2012-04")
+    with pytest.raises(PaymentRunError, match="2012-05..2012-06 build"):
+        check_run_order(runs, "2012-04", rerun_through="2012-05")
+    check_run_order(runs, "2012-04", rerun_through="2012-06")
+    check_run_order(runs, "2012-05", rerun_through="2012-09")
 
+
+def test_finalize_is_recorded_once_with_the_files_it_must_reproduce(con, tmp_path):
+    con.execute("""CREATE TABLE marts.payment_lines AS SELECT * FROM (VALUES
+        ('2013-01', 'J#1|ATTACHMENT|', 'NEW', 'C-1', 100.00), ('2012-12', 'J#1|ATTACHMENT|', 'NEW', 'C-1', 5.00))
+        t(payment_window, line_key, status, contract_id, amount)""")
+    record_run(con, "2013-01", "f1", RunTotals(3, Decimal("250.00")), "key-1")
     with pytest.raises(PaymentRunError, match="no payment run for 2013-02"):
-        finalize(con, "2013-02", "Ann Analyst")
-    finalize(con, "2013-01", "Ann Analyst")
+        finalize(con, "2013-02", "Ann Analyst", tmp_path)
+    with pytest.raises(PaymentRunError, match=r"its statements are not in .*2013-01 \(re-run it first\)"):
+        finalize(con, "2013-01", "Ann Analyst", tmp_path)
+    write_window_exports(tmp_path, "2013-01", {"summary.csv": b"s\n", "statement_X.csv": b"x\n"})
+    finalize(con, "2013-01", "Ann Analyst", tmp_path)
     with pytest.raises(PaymentRunError, match="already final"):
-        finalize(con, "2013-01", "Ann Analyst")
-    record_run(con, "2013-01", "f1", RunTotals(3, Decimal("250.00")))
+        finalize(con, "2013-01", "Ann Analyst", tmp_path)
+    run_at = con.execute("SELECT run_at FROM marts.payment_runs").fetchone()[0]
+    record_run(con, "2013-01", "f1", RunTotals(3, Decimal("250.00")), "key-1")
     assert con.execute(
-        "SELECT status, finalized_by, lines, net_amount FROM marts.payment_runs"
-    ).fetchall() == [("FINAL", "Ann Analyst", 3, Decimal("250.00"))]
+        "SELECT status, finalized_by, lines, net_amount, run_at FROM marts.payment_runs"
+    ).fetchall() == [("FINAL", "Ann Analyst", 3, Decimal("250.00"), run_at)]
+    assert con.execute("SELECT file FROM quality.final_files ORDER BY 1").fetchall() == [("statement_X.csv",), ("summary.csv",)]
+    check_final_run_reproduced(con, "2013-01", "f1", {"summary.csv": b"s\n", "statement_X.csv": b"x\n"})
+    with pytest.raises(PaymentRunError, match=r"statement file\(s\) statement_X.csv differ from the final ones"):
+        check_final_run_reproduced(con, "2013-01", "f1", {"summary.csv": b"s\n", "statement_X.csv": b"y\n"})
+    with pytest.raises(PaymentRunError, match="the submissions it sees have changed"):
+        check_final_run_reproduced(con, "2013-01", "f2", {})
+    con.execute("UPDATE marts.payment_lines SET contract_id = 'C-2' WHERE payment_window = '2013-01'")
+    with pytest.raises(PaymentRunError, match=r"did not reproduce: 2 line\(s\) differ from the final ones \(first: J#1\|ATTACHMENT\| NEW\)"):
+        check_final_run_reproduced(con, "2013-01", "f1", {"summary.csv": b"s\n", "statement_X.csv": b"x\n"})
+
+
+def test_the_development_key_is_never_finalised(con, tmp_path):
+    write_window_exports(tmp_path, "2013-01", {"summary.csv": b"s\n"})
+    record_run(con, "2013-01", "f1", RunTotals(0, Decimal("0")), DEVELOPMENT_KEY_ID)
+    with pytest.raises(PaymentRunError, match="the run for 2013-01 used the development pseudonym key"):
+        finalize(con, "2013-01", "Ann", tmp_path)
+
+
+def test_locations_follow_the_warehouse_unless_set(tmp_path):
+    defaults = Settings.from_env({})
+    data = Path("data").resolve()
+    assert (defaults.warehouse, defaults.export_dir, defaults.analyst_warehouse, defaults.log_dir) == (
+        data / "warehouse" / "pbr.duckdb", data / "exports", data / "warehouse" / "pbr_analyst.duckdb", data / "logs")
+    alone = Settings.from_env({"PBR_WAREHOUSE": str(tmp_path / "w" / "mine.duckdb")})
+    folder = tmp_path / "w"
+    assert (alone.export_dir, alone.validation_dir, alone.log_dir, alone.dbt_docs_dir, alone.analyst_warehouse) == (
+        folder / "exports", folder / "validation", folder / "logs", folder / "dbt_docs", folder / "mine_analyst.duckdb")
+    explicit = Settings.from_env({"PBR_WAREHOUSE": str(folder / "mine.duckdb"), "PBR_LOG_DIR": str(tmp_path / "logs")})
+    assert explicit.log_dir == tmp_path / "logs" and explicit.export_dir == folder / "exports"
+    with pytest.raises(SettingsError, match="PBR_PSEUDONYM_KEY is set but empty"):
+        Settings.from_env({"PBR_PSEUDONYM_KEY": ""})
+    assert Settings.from_env({"PBR_PSEUDONYM_KEY": DEVELOPMENT_PSEUDONYM_KEY}).using_development_key
+    assert Settings.from_env({}).pseudonym_key_id == DEVELOPMENT_KEY_ID != Settings.from_env({"PBR_PSEUDONYM_KEY": "k"}).pseudonym_key_id
+
+
+@pytest.mark.parametrize("cell, written", [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1+2", "'+1+2"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("-A1", "'-A1"), ("\tx", "'\tx"), ("-250.00", "-250.00"), ("-3", "-3"), ("OXF-HM", "OXF-HM"),
+])
+def test_no_csv_cell_is_read_as_a_formula(cell, written):
+    assert defused(cell) == written
+    assert next(csv.reader(io.StringIO(csv_text(["c"], [(cell,)]).decode()[2:]))) == [written]
+
+
+LOCK_HOLDER = """
+import sys, time
+from pathlib import Path
+from pbr_pipeline.lock import warehouse_lock
+with warehouse_lock(Path(sys.argv[1]), "holder for a test"):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_the_warehouse_lock_names_its_holder_and_dies_with_it(tmp_path):
+    import subprocess
+    import sys
+
+    warehouse = tmp_path / "pbr.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(warehouse)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(WarehouseBusy, match=rf"^the warehouse pbr.duckdb is in use by pid {holder.pid} \(holder for a test\) since "):
+            with warehouse_lock(warehouse):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with warehouse_lock(warehouse, "after"):  # the kernel released it with the process
+        with warehouse_lock(warehouse):  # re-entrant within one process
+            pass
 
 
 def test_statement_summary_table_lists_each_provider_and_the_total(tmp_path):

@@ -10,13 +10,13 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from pbr_pipeline.assets.run_order import check_window_may_run
 from pbr_pipeline.dbt import dbt_build_args, dbt_project
 from pbr_pipeline.dbt_prepare import prepare_if_dev
-from pbr_pipeline.payments.runs import ensure_previous_window_run
 from pbr_pipeline.progress import report
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.warehouse import connect
-from pbr_pipeline.partitions import ONE_WINDOW_PER_RUN, WAREHOUSE_POOL, monthly_windows, window_of_partition
+from pbr_pipeline.partitions import ONE_WINDOW_PER_RUN, monthly_windows, window_of_partition
 
 class PbrDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
@@ -39,14 +39,13 @@ prepare_if_dev()
     project=dbt_project,
     partitions_def=monthly_windows,
     dagster_dbt_translator=PbrDbtTranslator(),
-    pool=WAREHOUSE_POOL,
     backfill_policy=ONE_WINDOW_PER_RUN,
 )
 def pbr_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineSettings):
     window = window_of_partition(context.partition_key)
     settings = pipeline.settings()
     with connect(settings.warehouse) as con:
-        ensure_previous_window_run(con, window)
+        check_window_may_run(context, con, window)
     report(context, window, "dbt", "building the models as of the window")
     # One artefacts folder, emptied first: dagster-dbt's default makes a new one (10 MB) per
     # invocation inside the project and never removes it, and dbt appends to dbt.log.

@@ -16,7 +16,7 @@ from pbr_pipeline.codes import TABLE_KEYS
 from pbr_pipeline.ingest.conservation import conservation_breaches
 from pbr_pipeline.ingest.run import IngestSummary, ingest_up_to
 from pbr_pipeline.progress import report
-from pbr_pipeline.partitions import ONE_WINDOW_PER_RUN, WAREHOUSE_POOL, monthly_windows, window_of_partition
+from pbr_pipeline.partitions import ONE_WINDOW_PER_RUN, monthly_windows, window_of_partition
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.warehouse import connect
 
@@ -49,7 +49,6 @@ def _summary_metadata(summary: IngestSummary) -> dict:
     check_specs=[AssetCheckSpec("conservation", asset=SUBMISSIONS_KEY, blocking=True,
                                 description="Per file: rows in = rows loaded + rows quarantined, and the tables hold exactly those rows.")],
     partitions_def=monthly_windows,
-    pool=WAREHOUSE_POOL,
     backfill_policy=ONE_WINDOW_PER_RUN,
     name="landed_submissions",
 )

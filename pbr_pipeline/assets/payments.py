@@ -16,13 +16,13 @@ from dagster import (
     multi_asset,
 )
 
-from pbr_pipeline.partitions import ONE_WINDOW_PER_RUN, WAREHOUSE_POOL, monthly_windows, window_of_partition
+from pbr_pipeline.assets.run_order import check_window_may_run
+from pbr_pipeline.partitions import ONE_WINDOW_PER_RUN, monthly_windows, window_of_partition
 from pbr_pipeline.payments.checkpoint import run_payment_checkpoint
-from pbr_pipeline.payments.exports import statement_files, write_window_exports
+from pbr_pipeline.payments.exports import missing_returns, statement_files, write_window_exports
 from pbr_pipeline.payments.runs import (
     check_final_run_reproduced,
     inputs_fingerprint,
-    later_runs,
     record_run,
     run_totals,
 )
@@ -67,6 +67,7 @@ def gx_payment_checkpoint(context, pipeline: PipelineSettings) -> AssetCheckResu
 
 
 PREVIEW_LINES = 3
+MISSING_NAMED = 5  # returns named in the run's warning line; the file lists them all
 
 
 def statement_metadata(folder: Path, files: dict[str, bytes]) -> dict:
@@ -95,7 +96,6 @@ def statement_metadata(folder: Path, files: dict[str, bytes]) -> dict:
                   description="statement_<PROVIDER>.csv and summary.csv under PBR_EXPORT_DIR/<window>/."),
     ],
     partitions_def=monthly_windows,
-    pool=WAREHOUSE_POOL,
     backfill_policy=ONE_WINDOW_PER_RUN,
     name="payment_run",
 )
@@ -104,20 +104,20 @@ def payment_run(context: AssetExecutionContext, pipeline: PipelineSettings):
     settings = pipeline.settings()
     window = window_of_partition(context.partition_key)
     with connect(settings.warehouse) as con:
+        check_window_may_run(context, con, window)
         fingerprint = inputs_fingerprint(con, window)
         totals = run_totals(con, window)
-        check_final_run_reproduced(con, window, fingerprint, totals)
         files = statement_files(con, window)
+        check_final_run_reproduced(con, window, fingerprint, files)
         folder = write_window_exports(settings.export_dir, window, files)
-        status = record_run(con, window, fingerprint, totals)
-        stale = later_runs(con, window)
+        status = record_run(con, window, fingerprint, totals, settings.pseudonym_key_id)
+        missing = missing_returns(con, window)
     published = publish_analyst_copy(settings)
-    if stale:
-        warn(
-            context, window, "payments",
-            f"runs for later windows ({stale[0]}..{stale[-1]}) were computed against the previous run of {window}: "
-            f"re-run them in order to keep their lines consistent"
-        )
+    if missing:
+        names = ", ".join(row[2] for row in missing[:MISSING_NAMED])
+        more = f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else ""
+        warn(context, window, "returns", f"{len(missing)} expected return(s) not received: {names}{more} "
+                                         f"(listed in {folder / 'missing_returns.csv'})")
     report(context, window, "payments", f"{totals.lines:,} lines, net {totals.net_amount:,.2f}, {status}; analysts' copy {published.name} updated")
     yield MaterializeResult(
         asset_key=["marts", "payment_runs"],

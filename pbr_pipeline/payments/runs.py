@@ -6,10 +6,12 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 
-from pbr_pipeline.windows import shift_window
+from pbr_pipeline.settings import DEVELOPMENT_KEY_ID
+from pbr_pipeline.windows import FIRST_WINDOW, shift_window
 
 
 class PaymentRunError(Exception):
@@ -44,24 +46,36 @@ def run_status(con: duckdb.DuckDBPyConnection, window: str) -> str | None:
     return row[0] if row else None
 
 
-def ensure_previous_window_run(con: duckdb.DuckDBPyConnection, window: str) -> None:
-    """Payment runs compare with the previous window's run: refuse to skip a window."""
-    earlier = con.execute(
-        "SELECT max(payment_window) FROM marts.payment_runs WHERE payment_window < ?", [window]
-    ).fetchone()[0]
-    previous = shift_window(window, -1)
-    if earlier is not None and earlier != previous:
-        raise PaymentRunError(
-            f"the payment run for {previous} has not been run: runs go in window order "
-            f"(pbr run --from {shift_window(earlier, 1)} --to {window})"
-        )
-
-
-def later_runs(con: duckdb.DuckDBPyConnection, window: str) -> list[str]:
-    rows = con.execute(
-        "SELECT payment_window FROM marts.payment_runs WHERE payment_window > ? ORDER BY 1", [window]
-    ).fetchall()
+def windows_run(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute("SELECT payment_window FROM marts.payment_runs ORDER BY 1").fetchall()
     return [row[0] for row in rows]
+
+
+def check_run_order(runs: list[str], window: str, rerun_through: str | None = None) -> None:
+    """Payment runs compare with the previous window's run, so windows are run in order: the
+    first run is the first window, each later one follows a run of the window before it, and
+    re-running a window that later runs build on is allowed only when the same request re-runs
+    them too, oldest first (`rerun_through` is the last window it runs)."""
+    if window < FIRST_WINDOW:
+        raise PaymentRunError(f"{window} is before the first window {FIRST_WINDOW}")
+    if not runs and window != FIRST_WINDOW:
+        raise PaymentRunError(
+            f"no payment run yet: the first must be for {FIRST_WINDOW} (pbr run --from {FIRST_WINDOW} --to {window})"
+        )
+    previous = shift_window(window, -1)
+    if window != FIRST_WINDOW and previous not in runs:
+        done = [w for w in runs if w < window]
+        start = shift_window(done[-1], 1) if done else FIRST_WINDOW
+        raise PaymentRunError(
+            f"the payment run for {previous} has not been run: runs go in window order (pbr run --from {start} --to {window})"
+        )
+    later = [w for w in runs if w > window]
+    if later and (rerun_through is None or rerun_through < later[-1]):
+        which = f"the run for {later[0]} builds" if len(later) == 1 else f"the runs for {later[0]}..{later[-1]} build"
+        redo = "both" if len(later) == 1 else "them with it"
+        raise PaymentRunError(
+            f"{which} on the run for {window}: re-run {redo}, in order (pbr run --from {window} --to {later[-1]})"
+        )
 
 
 def run_totals(con: duckdb.DuckDBPyConnection, window: str) -> RunTotals:
@@ -71,41 +85,83 @@ def run_totals(con: duckdb.DuckDBPyConnection, window: str) -> RunTotals:
     return RunTotals(lines, Decimal(net).quantize(Decimal("0.01")))
 
 
-def record_run(con: duckdb.DuckDBPyConnection, window: str, fingerprint: str, totals: RunTotals) -> str:
-    """Write the run's row; a final run keeps its status and who finalised it. Returns the status."""
+def record_run(con: duckdb.DuckDBPyConnection, window: str, fingerprint: str, totals: RunTotals, key_id: str) -> str:
+    """Write the run's row; a final run keeps its row as it was finalised (its statements print
+    the recorded run date, so a re-run reproduces them byte for byte). Returns the status."""
     status = run_status(con, window)
     if status == "FINAL":
-        con.execute(
-            "UPDATE marts.payment_runs SET run_at = ? WHERE payment_window = ?", [utc_now(), window]
-        )
         return status
     con.execute("DELETE FROM marts.payment_runs WHERE payment_window = ?", [window])
     con.execute(
         """INSERT INTO marts.payment_runs
-           (payment_window, run_at, status, finalized_by, finalized_at, lines, net_amount, inputs_fingerprint)
-           VALUES (?, ?, 'PROVISIONAL', NULL, NULL, ?, ?, ?)""",
-        [window, utc_now(), totals.lines, totals.net_amount, fingerprint],
+           (payment_window, run_at, status, finalized_by, finalized_at, lines, net_amount, inputs_fingerprint,
+            pseudonym_key_id)
+           VALUES (?, ?, 'PROVISIONAL', NULL, NULL, ?, ?, ?, ?)""",
+        [window, utc_now(), totals.lines, totals.net_amount, fingerprint, key_id],
     )
     return "PROVISIONAL"
 
 
-def check_final_run_reproduced(con: duckdb.DuckDBPyConnection, window: str, fingerprint: str, totals: RunTotals) -> None:
-    """A final run must come out the same: same inputs, same number of lines, same net."""
-    row = con.execute(
-        "SELECT inputs_fingerprint, lines, net_amount FROM marts.payment_runs WHERE payment_window = ? AND status = 'FINAL'",
-        [window],
-    ).fetchone()
-    if row is None:
+# Every column of a payment line, as text: two runs' lines are the same only if every value is.
+LINE_DIGESTS = """SELECT line_key, status, md5(CAST(pl AS VARCHAR)) AS digest
+                  FROM marts.payment_lines pl WHERE payment_window = ?"""
+
+
+def _file_digests(files: dict[str, bytes]) -> dict[str, str]:
+    return {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
+
+
+def check_final_run_reproduced(con: duckdb.DuckDBPyConnection, window: str, fingerprint: str,
+                               files: dict[str, bytes]) -> None:
+    """A final run must come out the same: the same inputs, every line the same in every
+    column, and every statement file the same to the byte; otherwise it is refused."""
+    if run_status(con, window) != "FINAL":
         return
-    if (row[0], row[1], Decimal(row[2])) != (fingerprint, totals.lines, totals.net_amount):
+    recorded = con.execute("SELECT inputs_fingerprint FROM marts.payment_runs WHERE payment_window = ?", [window]).fetchone()[0]
+    if recorded != fingerprint:
+        raise PaymentRunError(f"the final run for {window} did not reproduce: the submissions it sees have changed")
+    changed = con.execute(
+        f"""SELECT line_key, status FROM (
+                (SELECT line_key, status, digest FROM quality.final_lines WHERE payment_window = ?
+                 EXCEPT SELECT * FROM ({LINE_DIGESTS}))
+                UNION ALL
+                (SELECT * FROM ({LINE_DIGESTS})
+                 EXCEPT SELECT line_key, status, digest FROM quality.final_lines WHERE payment_window = ?))
+            ORDER BY 1, 2""",
+        [window, window, window, window],
+    ).fetchall()
+    if changed:
+        key, status = changed[0]
         raise PaymentRunError(
-            f"the final run for {window} did not reproduce: recorded {row[1]} lines, net {row[2]}, "
-            f"now {totals.lines} lines, net {totals.net_amount}"
+            f"the final run for {window} did not reproduce: {len(changed)} line(s) differ from the final ones "
+            f"(first: {key} {status}); its lines and statements are kept as finalised"
+        )
+    final_files = dict(con.execute("SELECT file, sha256 FROM quality.final_files WHERE payment_window = ?", [window]).fetchall())
+    now = _file_digests(files)
+    differing = sorted(name for name in set(final_files) | set(now) if final_files.get(name) != now.get(name))
+    if differing:
+        raise PaymentRunError(
+            f"the final run for {window} did not reproduce: statement file(s) {', '.join(differing[:3])} differ "
+            f"from the final ones; they are kept as finalised"
         )
 
 
-def finalize(con: duckdb.DuckDBPyConnection, window: str, by: str) -> dt.datetime:
-    """Mark the window's run final (an operator's act): later submissions for windows <= it are refused."""
+def _runs_made_with_development_key(con: duckdb.DuckDBPyConnection, window: str) -> str | None:
+    """Why the window's numbers rest on the public development key, or None."""
+    run_key = con.execute("SELECT pseudonym_key_id FROM marts.payment_runs WHERE payment_window = ?", [window]).fetchone()[0]
+    if run_key == DEVELOPMENT_KEY_ID:
+        return f"the run for {window} used the development pseudonym key"
+    loaded = con.execute(
+        """SELECT min(submission_id) FROM quality.submissions
+           WHERE status IN ('LOADED', 'SUPERSEDED') AND "window" <= ? AND pseudonym_key_id = ?""",
+        [window, DEVELOPMENT_KEY_ID],
+    ).fetchone()[0]
+    return f"{loaded} was pseudonymised with the development key" if loaded else None
+
+
+def finalize(con: duckdb.DuckDBPyConnection, window: str, by: str, export_dir: Path) -> dt.datetime:
+    """Mark the window's run final (an operator's act): later submissions for windows <= it are
+    refused, and a re-run must reproduce its lines and statement files exactly (recorded here)."""
     if not by.strip():
         raise PaymentRunError("--by must name who finalises the run")
     status = run_status(con, window)
@@ -113,9 +169,27 @@ def finalize(con: duckdb.DuckDBPyConnection, window: str, by: str) -> dt.datetim
         raise PaymentRunError(f"there is no payment run for {window} to finalise: run it first")
     if status == "FINAL":
         raise PaymentRunError(f"the payment run for {window} is already final")
+    development = _runs_made_with_development_key(con, window)
+    if development:
+        raise PaymentRunError(f"{window} cannot be finalised: {development} (set PBR_PSEUDONYM_KEY and re-run)")
+    folder = export_dir / window
+    files = {path.name: path.read_bytes() for path in sorted(folder.glob("*")) if path.is_file()} if folder.is_dir() else {}
+    if "summary.csv" not in files:
+        raise PaymentRunError(f"{window} cannot be finalised: its statements are not in {folder} (re-run it first)")
     at = utc_now()
-    con.execute(
-        "UPDATE marts.payment_runs SET status = 'FINAL', finalized_by = ?, finalized_at = ? WHERE payment_window = ?",
-        [by.strip(), at, window],
-    )
+    con.begin()
+    try:
+        con.execute(
+            "UPDATE marts.payment_runs SET status = 'FINAL', finalized_by = ?, finalized_at = ? WHERE payment_window = ?",
+            [by.strip(), at, window],
+        )
+        con.execute("DELETE FROM quality.final_lines WHERE payment_window = ?", [window])
+        con.execute(f"INSERT INTO quality.final_lines SELECT ?, * FROM ({LINE_DIGESTS})", [window, window])
+        con.execute("DELETE FROM quality.final_files WHERE payment_window = ?", [window])
+        con.executemany("INSERT INTO quality.final_files VALUES (?, ?, ?)",
+                        [[window, name, digest] for name, digest in sorted(_file_digests(files).items())])
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
     return at

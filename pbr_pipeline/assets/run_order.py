@@ -1,0 +1,44 @@
+"""How far the request that started a run goes: the last window it runs.
+
+A window that later runs build on may be re-run only by a request that re-runs them too
+(`payments/runs.py`, `check_run_order`). `pbr run` says how far it goes in a run tag; a
+backfill launched from the UI is a request for every window it targets.
+"""
+
+from __future__ import annotations
+
+import duckdb
+from dagster import AssetExecutionContext
+
+from pbr_pipeline.partitions import RERUN_THROUGH_TAG, window_of_partition
+from pbr_pipeline.payments.runs import check_run_order, windows_run
+
+BACKFILL_TAG = "dagster/backfill"
+
+
+def _backfill_windows(context: AssetExecutionContext, backfill_id: str) -> list[str]:
+    backfill = context.instance.get_backfill(backfill_id)
+    if backfill is None:
+        return []
+    if backfill.is_asset_backfill:
+        data = backfill.get_asset_backfill_data(context.repository_def.asset_graph)
+        names = data.get_partition_names()
+    else:
+        names = backfill.partition_names or []
+    return sorted(window_of_partition(name) for name in names)
+
+
+def rerun_through(context: AssetExecutionContext) -> str | None:
+    tags = context.run.tags
+    if tags.get(RERUN_THROUGH_TAG):
+        return tags[RERUN_THROUGH_TAG]
+    if tags.get(BACKFILL_TAG):
+        windows = _backfill_windows(context, tags[BACKFILL_TAG])
+        return windows[-1] if windows else None
+    return None
+
+
+def check_window_may_run(context: AssetExecutionContext, con: duckdb.DuckDBPyConnection, window: str) -> None:
+    """Every asset that writes a window's results checks the order first: in the UI, any of
+    them can be materialised on its own."""
+    check_run_order(windows_run(con), window, rerun_through(context))
