@@ -1,5 +1,8 @@
 """Statement files (spec/outputs.md, "Exports"): byte-identical for the same inputs.
 
+Beside the statements and the summary, `missing_returns.csv` lists for the commissioner every
+return expected for the window that did not arrive.
+
 The window's folder is written beside the old one and swapped in only when complete, so a
 failure leaves the previous files as they were.
 """
@@ -10,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +27,21 @@ PAYMENT_LINE_COLUMNS = [
 SUMMARY_COLUMNS = [
     "payment_window", "area", "provider", "lines", "new_amount", "reversal_amount", "net_amount_due",
 ]
+MISSING_RETURN_COLUMNS = ["as_of_window", "area", "submitter", "role", "detail"]
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(...) ...).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def defused(text: str) -> str:
+    """Text that no spreadsheet runs: a leading apostrophe on what would be read as a formula.
+    Configuration ids are validated as codes already; this holds for any text that reaches a
+    statement, whatever its source."""
+    if text.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def csv_value(value) -> str:
@@ -32,7 +51,7 @@ def csv_value(value) -> str:
         return f"{value:.2f}"
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return defused(str(value))
 
 
 def csv_text(columns: list[str], rows: list[tuple]) -> bytes:
@@ -74,7 +93,17 @@ def statement_files(con: duckdb.DuckDBPyConnection, window: str) -> dict[str, by
         reversed_ = sum((a for r, a in zip(rows, amounts) if r[12] == "REVERSAL"), Decimal("0"))
         summary.append((window, area, provider, len(rows), new, reversed_, new + reversed_))
     files["summary.csv"] = csv_text(SUMMARY_COLUMNS, summary)
+    files["missing_returns.csv"] = csv_text(MISSING_RETURN_COLUMNS, missing_returns(con, window))
     return files
+
+
+def missing_returns(con: duckdb.DuckDBPyConnection, window: str) -> list[tuple]:
+    """The returns expected for the window and not received, for the commissioner."""
+    return con.execute(
+        f"""SELECT {", ".join(MISSING_RETURN_COLUMNS)} FROM quality.missing_returns
+            WHERE as_of_window = ? ORDER BY area NULLS LAST, submitter""",
+        [window],
+    ).fetchall()
 
 
 def write_window_exports(export_dir: Path, window: str, files: dict[str, bytes]) -> Path:

@@ -1,0 +1,50 @@
+-- Returns expected for the window and not received (spec/config.md submitters): a month with
+-- no returns would otherwise pay (outcomes earned by time passing) without a word.
+-- A PROVIDER is expected in every window of its own contracts; the area's LASAR and police in
+-- every window in which any contract of the area runs; the national DWP share once, in any
+-- window in which some area has a contract. A return counts as received when a submission
+-- for the window loaded (or repeated one that did); one rejected is listed, with its reasons.
+{{ per_window_incremental('as_of_window') }}
+
+with contracts_in_force as (
+    select area, provider
+    from {{ ref('stg_config__contracts') }}
+    where start_date <= {{ as_of_end() }}
+        and end_date >= cast({{ as_of_window() }} || '-01' as date)
+),
+
+expected as (
+    select distinct
+        s.submitter,
+        s.role,
+        case when s.role = 'DWP' then null else s.area end as area
+    from {{ ref('stg_config__submitters') }} as s
+    where
+        (s.role = 'PROVIDER' and s.submitter in (select provider from contracts_in_force))
+        or (s.role <> 'PROVIDER' and s.area in (select area from contracts_in_force))
+),
+
+sightings as (
+    select
+        submitter,
+        bool_or(status in ('LOADED', 'SUPERSEDED', 'DUPLICATE')) as received,
+        string_agg(distinct reason, ', ' order by reason) filter (where status = 'REJECTED') as rejected_for
+    from {{ ref('stg_quality__submissions') }}
+    where "window" = {{ as_of_window() }}
+    group by submitter
+)
+
+select
+    cast({{ as_of_window() }} as varchar) as as_of_window,
+    cast(e.area as varchar) as area,
+    cast(e.submitter as varchar) as submitter,
+    cast(e.role as varchar) as role,
+    cast(
+        case
+            when s.submitter is null then 'nothing received for the window'
+            else 'received but rejected: ' || s.rejected_for
+        end as varchar
+    ) as detail
+from expected as e
+left join sightings as s on e.submitter = s.submitter
+where not coalesce(s.received, false)
