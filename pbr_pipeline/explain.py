@@ -70,7 +70,8 @@ def _is_evidence(record: tuple, keys: set, kind: str, outcome_code: str | None, 
     if kind == "ATTACHMENT":
         return table == "episodes" and event_date == start
     if kind == "CONVERSION":
-        return table == "episodes" and event_date is not None and event_date <= converted_on
+        # A conversion that has since gone away (converted_on null) has no evidence left to show.
+        return table == "episodes" and event_date is not None and converted_on is not None and event_date <= converted_on
     if outcome_code == "O1_OFFENDING":
         # the offences counted before and after the start (spec/outcomes.md, O1)
         return table == "offences" and start is not None and abs((event_date - start).days) <= 365

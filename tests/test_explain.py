@@ -33,3 +33,25 @@ def test_an_unknown_line_is_a_one_line_error(acceptance_run):
     result = acceptance_run.pbr("explain", "--window", "2013-01", "--line-key", "OXF-999999#1|ATTACHMENT|", check=False)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == "pbr: no payment line OXF-999999#1|ATTACHMENT| in the run for 2013-01"
+
+
+def test_a_conversion_line_whose_conversion_has_gone_away_is_explained(generated_run):
+    """The journey no longer converts as of the latest run: its lines still explain, with no
+    conversion evidence left to show."""
+    import duckdb
+
+    con = duckdb.connect(str(generated_run.analyst_warehouse), read_only=True)
+    try:
+        lines = con.execute(
+            """SELECT pl.payment_window, pl.line_key, pl.status FROM marts.payment_lines pl
+               JOIN marts.journeys j USING (journey_id)
+               WHERE pl.kind = 'CONVERSION' AND j.converted_on IS NULL ORDER BY 1, 2, 3"""
+        ).fetchall()
+    finally:
+        con.close()
+    assert {status for _, _, status in lines} == {"NEW", "REVERSAL"}
+    for window, key, _ in lines[:4]:
+        result = generated_run.pbr("explain", "--window", window, "--line-key", key)
+        assert f"{window} | {key}" in result.stdout
+        section = result.stdout.split("evidence:\n", 1)[1].split("the person's other records", 1)[0]
+        assert not [row for row in section.splitlines() if row.strip().startswith("episodes |")]
