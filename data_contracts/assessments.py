@@ -4,7 +4,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from data_contracts.rules import RowContract, as_date, as_integer, table_check
+from data_contracts.rules import RowContract, as_date_number, as_integer, table_check
 from pbr_pipeline.codes import SUBSTANCES
 
 MIN_AGE, MAX_AGE = 18, 100
@@ -25,12 +25,12 @@ class Assessments(RowContract):
 
     @table_check("RANGE", "date_of_birth")
     def age_on_assessment(cls, frame: pd.DataFrame) -> pd.Series:
-        born, assessed = as_date(frame["date_of_birth"]), as_date(frame["assessment_date"])
-        # Whole years completed on the assessment date.
-        had_birthday = (assessed.dt.month > born.dt.month) | (
-            (assessed.dt.month == born.dt.month) & (assessed.dt.day >= born.dt.day)
-        )
-        age = assessed.dt.year - born.dt.year - (~had_birthday).astype(int)
+        born = as_date_number(frame["date_of_birth"])
+        assessed = as_date_number(frame["assessment_date"])
+        # Whole years completed on the assessment date. In YYYYMMDD numbers the month and day
+        # are the last four digits, so the ten-thousands of the difference are the difference
+        # of years, less one while that year's birthday (a later month and day) is still to come.
+        age = (assessed - born) // 10000
         return ~(age.lt(MIN_AGE) | age.gt(MAX_AGE))
 
     @table_check("CODE", "tariff_band")

@@ -23,17 +23,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+# A character outside Unicode category Cc (C0 controls, DEL, C1 controls). Free text with a NUL
+# or a line break in it is a corrupt value, not an identifier.
+NOT_CONTROL = r"[^\x00-\x1f\x7f-\x9f]"
+TEXT_PATTERN = NOT_CONTROL + "+"
+KEY_PATTERN = NOT_CONTROL + "{1,32}"
 PBR_ID_PATTERN = r"[A-Z]{3}-[0-9]{6}"
-KEY_PATTERN = r"(?s).{1,32}"
 YES_NO = ("Y", "N")
 
 INTEGER_PATTERN = r"[+-]?[0-9]+"
 DECIMAL_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
 DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])  # [0]: no such month
 
 CONTEXT_COLUMNS = ("ctx_area", "ctx_window_end", "ctx_bands", "ctx_providers")
 
@@ -74,10 +80,33 @@ def as_decimal(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values.where(parses_as_decimal(values)), errors="coerce")
 
 
-def as_date(values: pd.Series) -> pd.Series:
-    """The date where the text is a real YYYY-MM-DD date, NaT elsewhere."""
+def as_date_number(values: pd.Series) -> pd.Series:
+    """The date as the number YYYYMMDD where the text is a real YYYY-MM-DD date, NaN elsewhere.
+
+    Numbers, not pandas Timestamps: a Timestamp holds only the years 1677 to 2262, and a date
+    outside them is still a date, to be judged by RANGE, FUTURE_DATE and DATE_ORDER, not TYPE.
+    Such numbers compare in date order. A column holds few distinct dates, so each distinct
+    text is parsed once.
+    """
+    codes, distinct = pd.factorize(values)
+    # A null has code -1, which picks the NaN appended at the end.
+    numbers = np.append(_date_numbers(pd.Series(distinct, dtype=object)).to_numpy(dtype=float), np.nan)
+    return pd.Series(numbers[codes], index=values.index)
+
+
+def _date_numbers(values: pd.Series) -> pd.Series:
     shaped = values.where(values.str.fullmatch(DATE_PATTERN).eq(True))
-    return pd.to_datetime(shaped, format="%Y-%m-%d", errors="coerce")
+    number = pd.to_numeric(shaped.str.replace("-", "", regex=False))
+    year, month, day = number // 10000, number // 100 % 100, number % 100
+    real = year.ge(1) & day.ge(1) & day.le(_days_in_month(year, month))
+    return number.where(real)
+
+
+def _days_in_month(year: pd.Series, month: pd.Series) -> pd.Series:
+    """The number of days in each month of the Gregorian calendar; 0 where month is not 1-12."""
+    month = month.where(month.between(1, 12), 0).astype(int)
+    leap = ((year % 4).eq(0) & (year % 100).ne(0)) | (year % 400).eq(0)
+    return pd.Series(DAYS_IN_MONTH[month.to_numpy()], index=month.index) + (month.eq(2) & leap)
 
 
 def is_deleted(frame: pd.DataFrame) -> pd.Series:
@@ -125,11 +154,11 @@ def _declared_rules(meta: dict) -> list[tuple[str, str, Callable, bool]]:
         rules.append(("TYPE", column, lambda f, c=column: f[c].isna() | parses_as_decimal(f[c]), False))
         rules.append(("RANGE", column, lambda f, c=column, lo=low, hi=high: ~as_decimal(f[c]).lt(lo) & ~as_decimal(f[c]).gt(hi), False))
     for column in meta.get("dates", ()):
-        rules.append(("TYPE", column, lambda f, c=column: f[c].isna() | as_date(f[c]).notna(), False))
+        rules.append(("TYPE", column, lambda f, c=column: f[c].isna() | as_date_number(f[c]).notna(), False))
     for column in meta.get("event_dates", ()):
-        rules.append(("FUTURE_DATE", column, lambda f, c=column: ~(as_date(f[c]) > pd.to_datetime(f["ctx_window_end"])), False))
+        rules.append(("FUTURE_DATE", column, lambda f, c=column: ~(as_date_number(f[c]) > as_date_number(f["ctx_window_end"])), False))
     for later, earlier in meta.get("date_order", ()):
-        rules.append(("DATE_ORDER", later, lambda f, a=later, b=earlier: ~(as_date(f[a]) < as_date(f[b])), False))
+        rules.append(("DATE_ORDER", later, lambda f, a=later, b=earlier: ~(as_date_number(f[a]) < as_date_number(f[b])), False))
     return rules
 
 

@@ -3,7 +3,7 @@
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from data_contracts.rules import YES_NO, RowContract
+from data_contracts.rules import TEXT_PATTERN, YES_NO, RowContract
 
 SUBSTANCE_DAY_COLUMNS = (
     "alcohol_days", "opiates_days", "crack_days", "cocaine_days",
@@ -43,6 +43,8 @@ class Top(RowContract):
         metadata = {
             "key": "top_id",
             "required": ("episode_id", "top_date", "stage"),
+            # An id reference: free text, whose known episodes are checked downstream.
+            "patterns": {"episode_id": TEXT_PATTERN},
             "codes": {
                 "stage": ("S", "R", "E", "P"),
                 "acute_housing_problem": YES_NO,
