@@ -98,14 +98,18 @@ def test_every_window_ran_and_its_statement_adds_up(generated_run):
         assert len(statement) - 1 == int(row["lines"])
 
 
-PROGRESS_LINE = re.compile(r"\[(\d{4}-\d{2})\] (config|ingest|dbt|checkpoint|payments): ")
+PROGRESS_LINE = re.compile(r"\[(\d{4}-\d{2})\] (config|ingest|dbt|checkpoint|payments|returns): ")
+MISSING_LINE = re.compile(r"\[(\d{4}-\d{2})\] returns: (\d+) expected return\(s\) not received: ")
 
 
 def test_the_console_shows_each_window_and_stage_then_the_summary_and_nothing_else(generated_run):
     lines = (generated_run.last_output.stdout + generated_run.last_output.stderr).splitlines()
     progress = [match.groups() for line in lines if (match := PROGRESS_LINE.match(line))]
-    assert {(window, stage) for window, stage in progress} == {
+    assert {(window, stage) for window, stage in progress if stage != "returns"} == {
         (window, stage) for window in WINDOWS for stage in ("config", "ingest", "dbt", "checkpoint", "payments")}
+    # A warning for each window with a return missing, counting exactly the missing ones.
+    warned = {m.group(1): int(m.group(2)) for line in lines if (m := MISSING_LINE.match(line))}
+    assert warned == dict(generated_run.query("SELECT as_of_window, count(*) FROM quality.missing_returns GROUP BY 1"))
     assert [window for window, _ in progress] == sorted(window for window, _ in progress)  # in window order
     rest = [line for line in lines if not PROGRESS_LINE.match(line)]
     # Title, header, 11 providers, total; the dbt docs; the count. No Dagster or dbt internals.

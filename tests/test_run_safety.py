@@ -232,3 +232,26 @@ def test_every_relation_of_the_analysts_copy_answers(acceptance_analysts_copy):
     for schema, name, _ in relations:
         con.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchone()
     assert con.execute("SELECT count(*) FROM intermediate.int_journeys").fetchone()[0] == 7
+
+
+def test_returns_not_received_are_listed_warned_and_exported(acceptance_run):
+    missing = [
+        ("OXF", "OXF-OXHEALTH", "PROVIDER", "nothing received for the window"),
+        ("OXF", "OXF-POLICE", "POLICE", "nothing received for the window"),
+        ("WIG", "WIG-ADS", "PROVIDER", "nothing received for the window"),
+        ("WIG", "WIG-LASAR", "LASAR", "nothing received for the window"),
+        (None, "DWP", "DWP", "nothing received for the window"),
+    ]
+    assert acceptance_run.query(
+        "SELECT area, submitter, role, detail FROM quality.missing_returns WHERE as_of_window = '2012-06' ORDER BY area NULLS LAST, submitter"
+    ) == missing
+    exported = (acceptance_run.exports / "2012-06" / "missing_returns.csv").read_text()
+    assert exported.splitlines() == ["as_of_window,area,submitter,role,detail"] + [
+        f"2012-06,{area or ''},{submitter},{role},{detail}" for area, submitter, role, detail in missing]
+    output = acceptance_run.last_output.stderr
+    assert ("[2012-06] returns: 5 expected return(s) not received: OXF-OXHEALTH, OXF-POLICE, WIG-ADS, WIG-LASAR, DWP "
+            f"(listed in {acceptance_run.exports / '2012-06' / 'missing_returns.csv'})") in output
+    # The police's damaged August return (CHECKSUM_MISMATCH) came again whole: received.
+    assert "OXF-POLICE" not in [s for (s,) in acceptance_run.query(
+        "SELECT submitter FROM quality.missing_returns WHERE as_of_window = '2012-08'")]
+    assert "Warning in test expected_returns_received" in (acceptance_run.root / "logs" / "run-2012-06.log").read_text()
