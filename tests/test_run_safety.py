@@ -42,6 +42,27 @@ def wait_for_exit(pid: int, seconds: float = 300) -> None:
     assert not running(pid), f"pid {pid} still running"
 
 
+# A window run as one run of a UI backfill (an asset backfill of the given windows).
+RUN_IN_A_BACKFILL = """import sys, time
+from dagster import DagsterInstance
+from dagster._core.execution.backfill import PartitionBackfill
+from pbr_pipeline.definitions import defs
+
+targets, window = sys.argv[1].split(","), sys.argv[2]
+graph = defs.resolve_asset_graph()
+with DagsterInstance.ephemeral() as instance:
+    backfill = PartitionBackfill.from_asset_partitions(
+        backfill_id="restate", asset_graph=graph, partition_names=[f"{w}-01" for w in targets],
+        asset_selection=list(graph.materializable_asset_keys), backfill_timestamp=time.time(), tags={},
+        dynamic_partitions_store=instance, all_partitions=False, title=None, description=None, run_config=None)
+    instance.add_backfill(backfill)
+    result = defs.resolve_job_def("monthly_payment_run").execute_in_process(
+        partition_key=f"{window}-01", instance=instance, tags={"dagster/backfill": "restate"}, raise_on_error=False)
+    failures = [e.message for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    print("ok" if result.success else f"failed: {failures[:1]}")
+"""
+
+
 def acceptance_copy(root: Path, landing: Path | None = None, config: Path | None = None) -> PipelineRun:
     root.mkdir(parents=True, exist_ok=True)
     return PipelineRun(root, landing or ACCEPTANCE / "landing", config or ACCEPTANCE / "config")
@@ -170,6 +191,13 @@ def test_windows_run_in_order_only_and_the_development_key_cannot_be_finalised(t
     assert earlier.stderr.strip().splitlines()[-1] == (
         "pbr: the run for 2012-05 builds on the run for 2012-04: re-run both, in order (pbr run --from 2012-04 --to 2012-05)")
     assert run.query("SELECT payment_window FROM marts.payment_runs ORDER BY 1") == [("2012-04",), ("2012-05",)]
+    # From the UI: a backfill that re-runs 2012-04 must reach the latest run to be allowed.
+    for targets, outcome in (("2012-04", "failed"), ("2012-04,2012-05", "ok")):
+        backfill = subprocess.run([sys.executable, "-c", RUN_IN_A_BACKFILL, targets, "2012-04"], env=no_key,
+                                  cwd=run.root, capture_output=True, text=True)
+        assert backfill.stdout.strip().splitlines()[-1].split(":")[0] == outcome, backfill.stdout[-2000:]
+        if outcome == "failed":
+            assert "the run for 2012-05 builds on the run for 2012-04: re-run both" in backfill.stdout + backfill.stderr
 
     refused = pbr("finalize", "--window", "2012-05", "--by", "Ann")
     assert (refused.returncode, refused.stderr.strip()) == (

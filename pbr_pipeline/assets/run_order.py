@@ -21,8 +21,10 @@ def _backfill_windows(context: AssetExecutionContext, backfill_id: str) -> list[
     if backfill is None:
         return []
     if backfill.is_asset_backfill:
-        data = backfill.get_asset_backfill_data(context.repository_def.asset_graph)
-        names = data.get_partition_names()
+        # Imported here: the definitions import this module. They are those of this run.
+        from pbr_pipeline.definitions import defs
+
+        names = backfill.get_asset_backfill_data(defs.resolve_asset_graph()).get_partition_names()
     else:
         names = backfill.partition_names or []
     return sorted(window_of_partition(name) for name in names)
