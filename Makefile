@@ -33,4 +33,4 @@ ui: dbt-parse
 	DAGSTER_HOME=$(UI_HOME) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 clean:
-	rm -rf data/warehouse data/exports data/landing dbt_project/target dbt_project/logs
+	rm -rf data/warehouse data/exports data/landing data/landing.generated data/logs data/validation data/dbt_docs dbt_project/target dbt_project/logs

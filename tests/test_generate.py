@@ -34,7 +34,7 @@ from tests.conftest_generate_helpers import (
     row_problems,
 )
 from pbr_pipeline.generate import GenerationSummary, generate_returns
-from pbr_pipeline.generate.writer import defects_path
+from pbr_pipeline.generate.writer import defects_path, extras_dir
 from pbr_pipeline.settings import PILOT_CONFIG_DIR
 
 FIRST, LAST, SEED = "2012-04", "2014-03", 11
@@ -470,7 +470,8 @@ def test_most_records_arrive_on_time_and_a_few_late(pilot):
 def test_national_scale_writes_its_extra_areas_configuration(tmp_path):
     out = tmp_path / "national"
     summary = generate_returns(out, "2012-06", "2012-06", scale="national", seed=2)
-    assert summary.config_dir == out / "config"
+    assert summary.config_dir == extras_dir(out) / "config"
+    assert sorted(p.name for p in out.iterdir()) == ["2012-06"]  # the landing holds returns only
     files = sorted(summary.config_dir.glob("*.yaml"))
     pilot_files = sorted(PILOT_CONFIG_DIR.glob("*.yaml"))
     for path in pilot_files:

@@ -62,6 +62,11 @@ def printable_name(path: Path) -> str:
     return os.fsencode(path.name).decode("utf-8", "backslashreplace")
 
 
+def landing_source(path: Path, landing_dir: Path) -> str:
+    """Where an entry lies below the landing root, as storable text."""
+    return os.fsencode(path.relative_to(landing_dir).as_posix()).decode("utf-8", "backslashreplace")
+
+
 class UnreadableSubmission(Exception):
     """A folder or zip whose files cannot be listed or read (reported as ENCODING)."""
 
@@ -143,7 +148,7 @@ class Candidate:
 
     @property
     def source(self) -> str:
-        return os.fsencode(self.path.relative_to(self.landing_dir).as_posix()).decode("utf-8", "backslashreplace")
+        return landing_source(self.path, self.landing_dir)
 
     def read_files(self, limits: ReadLimits | None = None) -> dict[str, bytes]:
         """Every file of the submission by name, manifest included."""
@@ -183,7 +188,7 @@ class Stray:
 
     @property
     def source(self) -> str:
-        return os.fsencode(self.path.relative_to(self.landing_dir).as_posix()).decode("utf-8", "backslashreplace")
+        return landing_source(self.path, self.landing_dir)
 
 
 def _is_submission_folder(entry: os.DirEntry) -> bool:
