@@ -27,8 +27,19 @@ QUERIES = {
     "provider_statements": ("SELECT * FROM marts.provider_statements WHERE payment_window = ?", True),
     "conversion_counts": ("SELECT * FROM marts.conversion_counts WHERE payment_window = ?", True),
     "journeys": ("SELECT * FROM marts.journeys WHERE ? IS NOT NULL", False),
+    "payment_line_reasons": (
+        "SELECT line_key, status, change_reason FROM marts.payment_lines WHERE payment_window = ?", True),
+    "monitor_indicators": ("SELECT * FROM marts.monitor_indicators WHERE as_of_window = ?", True),
+    "payment_forecast": ("SELECT * FROM marts.payment_forecast WHERE as_of_window = ?", True),
 }
 IGNORED_COLUMNS = {"attainment": {"evidence"}}
+# Expected files the pipeline does not produce yet: compared every time, and expected to fail
+# until the issue that builds them lands (strict: a pass then says the marker must go).
+NOT_YET_BUILT = {
+    "payment_line_reasons": "change_reason is built by the statements issue (14)",
+    "monitor_indicators": "the monitor is built by the monitor issue (15)",
+    "payment_forecast": "the forecast is built by the monitor issue (15)",
+}
 
 
 def as_text(value) -> str:
@@ -61,10 +72,20 @@ def actual_rows(run, sql: str, window: str, columns: list[str]) -> set[tuple]:
     return {tuple(as_text(row[i]) for i in positions) for row in rows}
 
 
-CASES = [(window, name) for name, (_, every) in QUERIES.items() for window in (WINDOWS if every else WINDOWS[-1:])]
+CASES = [
+    pytest.param(window, name, id=f"{window}-{name}", marks=[pytest.mark.xfail(reason=NOT_YET_BUILT[name], strict=True)]
+                 if name in NOT_YET_BUILT else [])
+    for name, (_, every) in QUERIES.items() for window in (WINDOWS if every else WINDOWS[-1:])
+]
 
 
-@pytest.mark.parametrize("window, name", CASES, ids=[f"{w}-{n}" for w, n in CASES])
+def test_every_expected_file_is_compared():
+    files = {path.stem for path in (ACCEPTANCE / "expected").glob("*/*.csv")}
+    assert files == set(QUERIES)
+    assert {path.name for path in (ACCEPTANCE / "expected").iterdir()} == set(WINDOWS)
+
+
+@pytest.mark.parametrize("window, name", CASES)
 def test_acceptance_01_oxfordshire(acceptance_run, window, name):
     columns, expected = expected_rows(window, name)
     sql, _ = QUERIES[name]
