@@ -92,6 +92,32 @@ class PipelineRun:
             con.close()
 
 
+@pytest.fixture
+def env(tmp_path):
+    """A warehouse and a landing of their own, ingested as of a window (tests of ingest)."""
+    from pbr_pipeline.config import load_areas
+    from pbr_pipeline.ingest.run import ingest_up_to
+    from pbr_pipeline.warehouse import connect
+
+    class Env:
+        landing = tmp_path / "landing"
+        warehouse = tmp_path / "w.duckdb"
+        areas = load_areas(ACCEPTANCE / "config")
+
+        def ingest(self, window="2012-04"):
+            with connect(self.warehouse) as con:
+                return ingest_up_to(con, self.landing, self.areas, window, INGEST_KEY)
+
+        def query(self, sql, params=None):
+            with connect(self.warehouse) as con:
+                return con.execute(sql, params or []).fetchall()
+
+    return Env()
+
+
+INGEST_KEY = b"test-key"
+
+
 @dataclass
 class Started:
     run: PipelineRun

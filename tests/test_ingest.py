@@ -12,37 +12,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pbr_pipeline.config import load_areas
 from pbr_pipeline.ingest.conservation import conservation_breaches
 from pbr_pipeline.ingest.discovery import parse_submission_name, SubmissionName
 from pbr_pipeline.ingest.pseudonymise import age_band, attributor_hash
-from pbr_pipeline.ingest.run import ingest_up_to
 from pbr_pipeline.warehouse import connect
 from tests.returns_builder import csv_bytes, write_submission
 
 ACCEPTANCE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "acceptance" / "01-oxfordshire"
-KEY = b"test-key"
 
 ASSESSMENT = "AQ1,OXF-000001,AB,1980-05-01,M,2012-04-02,INITIAL,2,OPIATES,CRACK,HARM_MIN,OXF-OXHEALTH,"
 EPISODE = "H1,OXF-000001,HARM_MIN,2012-04-03,2012-04-10,,,"
-
-
-@pytest.fixture
-def env(tmp_path):
-    class Env:
-        landing = tmp_path / "landing"
-        warehouse = tmp_path / "w.duckdb"
-        areas = load_areas(ACCEPTANCE / "config")
-
-        def ingest(self, window="2012-04"):
-            with connect(self.warehouse) as con:
-                return ingest_up_to(con, self.landing, self.areas, window, KEY)
-
-        def query(self, sql, params=None):
-            with connect(self.warehouse) as con:
-                return con.execute(sql, params or []).fetchall()
-
-    return Env()
 
 
 def status_of(env, submission_id):

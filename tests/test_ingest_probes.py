@@ -3,7 +3,6 @@ nothing outside the landing is read, and every entry of the landing is accounted
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -15,7 +14,7 @@ import pytest
 
 from pbr_pipeline.ingest.run import internal_error_detail
 from tests.returns_builder import csv_bytes, write_submission
-from tests.test_ingest import ACCEPTANCE, ASSESSMENT, EPISODE, env, good_assessments, status_of  # noqa: F401
+from tests.test_ingest import ACCEPTANCE, ASSESSMENT, EPISODE, good_assessments, status_of
 
 SUBMISSION_ROW = "SELECT status, reason, detail, source FROM quality.submissions WHERE submission_id = ?"
 
