@@ -20,7 +20,9 @@ and providers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -38,8 +40,8 @@ YES_NO = ("Y", "N")
 
 INTEGER_PATTERN = r"[+-]?[0-9]+"
 DECIMAL_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
-DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])  # [0]: no such month
+DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # [0]: no such month
 
 CONTEXT_COLUMNS = ("ctx_area", "ctx_window_end", "ctx_bands", "ctx_providers")
 
@@ -85,28 +87,30 @@ def as_date_number(values: pd.Series) -> pd.Series:
 
     Numbers, not pandas Timestamps: a Timestamp holds only the years 1677 to 2262, and a date
     outside them is still a date, to be judged by RANGE, FUTURE_DATE and DATE_ORDER, not TYPE.
-    Such numbers compare in date order. A column holds few distinct dates, so each distinct
-    text is parsed once.
+    Such numbers compare in date order. A column holds few distinct dates, and a file is often
+    small, so each distinct text is parsed once, in plain Python (a chain of pandas operations
+    costs more per call than a small file's dates take to parse).
     """
     codes, distinct = pd.factorize(values)
     # A null has code -1, which picks the NaN appended at the end.
-    numbers = np.append(_date_numbers(pd.Series(distinct, dtype=object)).to_numpy(dtype=float), np.nan)
+    numbers = np.array([date_number(text) for text in distinct] + [np.nan], dtype=float)
     return pd.Series(numbers[codes], index=values.index)
 
 
-def _date_numbers(values: pd.Series) -> pd.Series:
-    shaped = values.where(values.str.fullmatch(DATE_PATTERN).eq(True))
-    number = pd.to_numeric(shaped.str.replace("-", "", regex=False))
-    year, month, day = number // 10000, number // 100 % 100, number % 100
-    real = year.ge(1) & day.ge(1) & day.le(_days_in_month(year, month))
-    return number.where(real)
+@lru_cache(maxsize=1 << 16)
+def date_number(text: str) -> float:
+    """YYYYMMDD of a real Gregorian date written YYYY-MM-DD (year 0001 on), else NaN."""
+    if not isinstance(text, str) or not DATE_SHAPE.fullmatch(text):
+        return np.nan
+    year, month, day = int(text[:4]), int(text[5:7]), int(text[8:10])
+    if year < 1 or not 1 <= month <= 12 or not 1 <= day <= _days_in_month(year, month):
+        return np.nan
+    return float(year * 10000 + month * 100 + day)
 
 
-def _days_in_month(year: pd.Series, month: pd.Series) -> pd.Series:
-    """The number of days in each month of the Gregorian calendar; 0 where month is not 1-12."""
-    month = month.where(month.between(1, 12), 0).astype(int)
-    leap = ((year % 4).eq(0) & (year % 100).ne(0)) | (year % 400).eq(0)
-    return pd.Series(DAYS_IN_MONTH[month.to_numpy()], index=month.index) + (month.eq(2) & leap)
+def _days_in_month(year: int, month: int) -> int:
+    leap = (year % 4 == 0 and year % 100 != 0) or year % 400 == 0
+    return DAYS_IN_MONTH[month] + (month == 2 and leap)
 
 
 def is_deleted(frame: pd.DataFrame) -> pd.Series:
