@@ -74,7 +74,8 @@ def duckdb_holder(warehouse: Path) -> int | None:
     return None if kind == fcntl.F_UNLCK else pid
 
 
-def _alive(pid: str) -> bool:
+def is_running(pid: int | str) -> bool:
+    """Alive and not a zombie (an orphan's zombie may wait for a reaper that never comes)."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
@@ -91,7 +92,7 @@ def process_naming(warehouse: Path) -> int | None:
             named = needle in (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if named and _alive(entry.name):
+        if named and is_running(entry.name):
             return int(entry.name)
     return None
 

@@ -50,14 +50,11 @@ def _pseudonym_key(env) -> tuple[bytes, bool]:
 
 
 def _derived_locations(warehouse: Path, explicit: bool) -> dict[str, Path]:
-    """Defaults of the locations that follow the warehouse."""
-    if not explicit:  # the spec's defaults under data/
-        root = DEFAULT_DATA_DIR.resolve()
-        return {"export_dir": root / "exports", "validation_dir": root / "validation", "log_dir": root / "logs",
-                "dbt_docs_dir": root / "dbt_docs", "analyst_warehouse": root / "warehouse" / "pbr_analyst.duckdb"}
-    folder = warehouse.parent
-    return {"export_dir": folder / "exports", "validation_dir": folder / "validation", "log_dir": folder / "logs",
-            "dbt_docs_dir": folder / "dbt_docs", "analyst_warehouse": folder / f"{warehouse.stem}_analyst.duckdb"}
+    """Defaults of the locations that follow the warehouse: in its folder, or with no
+    PBR_WAREHOUSE the spec's defaults under data/. The analysts' copy is always beside it."""
+    root = warehouse.parent if explicit else DEFAULT_DATA_DIR.resolve()
+    return {"export_dir": root / "exports", "validation_dir": root / "validation", "log_dir": root / "logs",
+            "dbt_docs_dir": root / "dbt_docs", "analyst_warehouse": warehouse.with_name(f"{warehouse.stem}_analyst.duckdb")}
 
 
 # Variable -> Settings field, for the locations that follow the warehouse when unset.

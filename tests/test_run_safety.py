@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from pbr_pipeline.lock import is_running
 from tests.conftest import ACCEPTANCE, REPO, PipelineRun
 from tests.returns_builder import csv_bytes, write_submission
 
@@ -27,19 +28,11 @@ HOLDER_LINE = re.compile(
 ORPHAN_LINE = re.compile(r"^pbr: the warehouse pbr\.duckdb is still open in pid (\d+), a process no run holds", re.M)
 
 
-def running(pid: int) -> bool:
-    """Alive and not a zombie (an orphan's zombie may wait for a reaper that never comes)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-
-
 def wait_for_exit(pid: int, seconds: float = 300) -> None:
     deadline = time.monotonic() + seconds
-    while running(pid) and time.monotonic() < deadline:
+    while is_running(pid) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert not running(pid), f"pid {pid} still running"
+    assert not is_running(pid), f"pid {pid} still running"
 
 
 # A window run as one run of a UI backfill (an asset backfill of the given windows).
