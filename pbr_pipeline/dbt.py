@@ -19,16 +19,18 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
-def dbt_vars(window: str, warehouse: Path) -> str:
-    """The --vars argument for a run as of `window`. The warehouse goes as an absolute path: dbt
-    runs in the project folder, so a relative PBR_WAREHOUSE would name another file there."""
-    return json.dumps({"warehouse": str(warehouse.resolve()), "window": window}, sort_keys=True)
+def dbt_vars(warehouse: Path) -> str:
+    """The --vars argument: the warehouse, as an absolute path (dbt runs in the project folder,
+    so a relative PBR_WAREHOUSE would name another file there). The windows are no var: they
+    are data (control.run_windows), so the vars stay the same from run to run and dbt parses
+    only what changed."""
+    return json.dumps({"warehouse": str(warehouse.resolve())}, sort_keys=True)
 
 
-def dbt_build_args(window: str, warehouse: Path) -> list[str]:
-    """`dbt build` as of a window. Unit tests are left out: they test the rules on fixed inputs,
-    whatever the window, so the test suite runs them once instead of every window's run."""
-    return ["build", "--vars", dbt_vars(window, warehouse), "--exclude", "resource_type:unit_test"]
+def dbt_build_args(warehouse: Path) -> list[str]:
+    """`dbt build` of every window of the run. Unit tests are left out: they test the rules on
+    fixed inputs, so the test suite runs them once instead of in every run."""
+    return ["build", "--vars", dbt_vars(warehouse), "--exclude", "resource_type:unit_test"]
 
 
 class PbrDbtCliResource(DbtCliResource):

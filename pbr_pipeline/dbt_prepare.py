@@ -44,10 +44,10 @@ def prepare_if_dev() -> None:
         prepare()
 
 
-def generate_docs(settings: Settings, window: str) -> Path:
+def generate_docs(settings: Settings) -> Path:
     """`dbt docs generate` against the warehouse, kept in PBR_DBT_DOCS_DIR (index.html, catalog.json)."""
     command = [
-        DBT_EXECUTABLE, "docs", "generate", "--quiet", "--vars", dbt_vars(window, settings.warehouse),
+        DBT_EXECUTABLE, "docs", "generate", "--quiet", "--vars", dbt_vars(settings.warehouse),
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(settings.dbt_docs_dir),
     ]

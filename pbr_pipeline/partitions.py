@@ -2,15 +2,21 @@
 
 from dagster import BackfillPolicy, MonthlyPartitionsDefinition
 
-from pbr_pipeline.windows import FIRST_WINDOW
+# The tags of a run over a range of partitions, as Dagster's own backfills set them (not
+# exported by the dagster package itself).
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from pbr_pipeline.windows import FIRST_WINDOW, window_range
 
 monthly_windows = MonthlyPartitionsDefinition(start_date=f"{FIRST_WINDOW}-01")
 
-# A backfill runs one window per run: each window's payment run builds on the previous one's.
-ONE_WINDOW_PER_RUN = BackfillPolicy.multi_run(max_partitions_per_run=1)
+# A backfill is one run over its whole range: the windows are data to the models, which
+# compute them all in one build, oldest first where order matters (each window's payment
+# lines compare with the window before).
+ONE_RUN_PER_RANGE = BackfillPolicy.single_run()
 
-# The last window that the same request runs, set by `pbr run` on each window's run: a window
-# that later runs build on may be re-run only by a request that re-runs them too.
+# The last window that the same request runs, set by `pbr run`: a window that later runs
+# build on may be re-run only by a request that re-runs them too.
 RERUN_THROUGH_TAG = "pbr/rerun_through"
 
 
@@ -21,3 +27,18 @@ def window_of_partition(partition_key: str) -> str:
 
 def partition_of_window(window: str) -> str:
     return f"{window}-01"
+
+
+def windows_of_run(context) -> list[str]:
+    """The windows a run computes, oldest first: its partition range (one window for a single
+    partition, the whole range for a backfill or `pbr run --from --to`)."""
+    keys = context.partition_key_range
+    return window_range(window_of_partition(keys.start), window_of_partition(keys.end))
+
+
+def range_tags(windows: list[str]) -> dict[str, str]:
+    """The run tags that make one run of every window from first to last."""
+    return {
+        ASSET_PARTITION_RANGE_START_TAG: partition_of_window(windows[0]),
+        ASSET_PARTITION_RANGE_END_TAG: partition_of_window(windows[-1]),
+    }

@@ -22,3 +22,13 @@ def warn(context, window: str, stage: str, message: str) -> None:
     line = f"[{window}] {stage}: {message}"
     context.log.warning(line)
     progress_log.warning(line)
+
+
+def range_label(windows: list[str]) -> str:
+    """`2012-04` for one window, `2012-04..2014-03` for a range."""
+    return windows[0] if len(windows) == 1 else f"{windows[0]}..{windows[-1]}"
+
+
+def report_range(context, windows: list[str], stage: str, message: str) -> None:
+    """A stage that works on every window of the run at once."""
+    report(context, range_label(windows), stage, message)

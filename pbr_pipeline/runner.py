@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
 from pbr_pipeline.lock import warehouse_lock
-from pbr_pipeline.partitions import RERUN_THROUGH_TAG, partition_of_window
+from pbr_pipeline.partitions import RERUN_THROUGH_TAG, range_tags
 from pbr_pipeline.payments.runs import check_run_order, windows_run
 from pbr_pipeline.publish import discard_snapshot, restore_snapshot, take_snapshot
 from pbr_pipeline.settings import Settings
@@ -26,8 +26,8 @@ class RunFailed(Exception):
 
 
 @dataclass(frozen=True)
-class WindowRun:
-    window: str
+class RangeRun:
+    windows: list[str]
     run_id: str
 
 
@@ -59,26 +59,27 @@ def first_failure(result: ExecuteInProcessResult) -> str:
     return "the run did not succeed"
 
 
-def run_window(window: str, rerun_through: str | None = None) -> WindowRun:
-    """One window's run through the job. The caller holds the warehouse's lock; a run that
-    fails puts the warehouse back as this run found it (its own snapshot, nothing else)."""
+def run_range(windows: list[str], rerun_through: str) -> RangeRun:
+    """One run of the job over every window of the range: one ingest, one dbt build, then
+    each window's checkpoint and statements, oldest first. The caller holds the warehouse's
+    lock; a run that fails puts the warehouse back as this run found it (its own snapshot,
+    nothing else)."""
     # Imported here: loading the definitions needs the dbt manifest, which `pbr` prepares first.
     from pbr_pipeline.definitions import defs
 
     settings = Settings.from_env()
     job = defs.resolve_job_def("monthly_payment_run")
     settings.log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = settings.log_dir / f"run-{window}.log"
+    label = windows[0] if len(windows) == 1 else f"{windows[0]}..{windows[-1]}"
+    log_path = settings.log_dir / f"run-{label}.log"
     snapshot = take_snapshot(settings.warehouse)
-    tags = {RERUN_THROUGH_TAG: rerun_through} if rerun_through else None
     try:
-        # dbt's own output goes to the window's log file; the terminal keeps the progress lines.
+        # dbt's own output goes to the run's log file; the terminal keeps the progress lines.
         with _instance() as instance, open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
             result = job.execute_in_process(
-                partition_key=partition_of_window(window),
                 instance=instance,
                 run_config=SILENT_DAGSTER_CONSOLE,
-                tags=tags,
+                tags={**range_tags(windows), RERUN_THROUGH_TAG: rerun_through},
                 raise_on_error=False,
             )
     except BaseException:
@@ -86,19 +87,19 @@ def run_window(window: str, rerun_through: str | None = None) -> WindowRun:
         raise
     if not result.success:
         restore_snapshot(snapshot)
-        raise RunFailed(f"run for {window} failed at {first_failure(result)}; warehouse restored as this run found it "
+        raise RunFailed(f"run for {label} failed at {first_failure(result)}; warehouse restored as this run found it "
                         f"(details: {log_path})")
     discard_snapshot(snapshot)
-    return WindowRun(window, result.run_id)
+    return RangeRun(windows, result.run_id)
 
 
-def run_windows(windows: list[str]) -> list[WindowRun]:
-    """Each window in order, oldest first, holding the warehouse's lock throughout: no other
-    writer can come between two windows of the range."""
+def run_windows(windows: list[str]) -> RangeRun:
+    """Every window of the range in one run, holding the warehouse's lock throughout: no other
+    writer can come in between."""
     settings = Settings.from_env()
     with warehouse_lock(settings.warehouse):
         check_run_order(runs_so_far(settings.warehouse), windows[0], rerun_through=windows[-1])
-        return [run_window(window, rerun_through=windows[-1]) for window in windows]
+        return run_range(windows, rerun_through=windows[-1])
 
 
 def runs_so_far(warehouse) -> list[str]:

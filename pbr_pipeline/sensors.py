@@ -1,4 +1,4 @@
-"""The landing sensor: a new submission requests, in window order, the runs of the windows with none yet.
+"""The landing sensor: a new submission requests one run of every window with none yet, oldest first.
 
 It lists the landing and export folders and asks the Dagster instance which windows have a run;
 it never opens the warehouse (DuckDB would lock dbt out).
@@ -13,7 +13,7 @@ from dagster import AssetKey, DagsterInstance, RunRequest, SensorEvaluationConte
 
 from pbr_pipeline.ingest.discovery import discover
 from pbr_pipeline.jobs import monthly_payment_run
-from pbr_pipeline.partitions import partition_of_window, window_of_partition
+from pbr_pipeline.partitions import range_tags, window_of_partition
 from pbr_pipeline.settings import Settings
 from pbr_pipeline.windows import FIRST_WINDOW, WINDOW_PATTERN, shift_window, window_range
 
@@ -95,9 +95,10 @@ def listed_briefly(lines: list[str], limit: int = LATE_ARRIVALS_LISTED) -> str:
     return f"{shown}; and {rest} more" if rest > 0 else shown
 
 
-def run_request(window: str) -> RunRequest:
-    # One run key per window: Dagster launches a sensor's run key once, so a window is requested once.
-    return RunRequest(run_key=f"window-{window}", partition_key=partition_of_window(window))
+def run_request(windows: list[str]) -> RunRequest:
+    """One run over the windows (the models compute them together). The run key names the
+    range: Dagster launches a sensor's run key once, so a range is requested once."""
+    return RunRequest(run_key=f"windows-{windows[0]}..{windows[-1]}", tags=range_tags(windows))
 
 
 def lands_after_latest_run(fresh: dict[str, list[str]], run_windows: set[str]) -> bool:
@@ -117,7 +118,7 @@ def nothing_to_request(fresh: dict[str, list[str]], late: list[str], landing_dir
 
 
 @sensor(job=monthly_payment_run, minimum_interval_seconds=60,
-        description="Requests, oldest first, the run of each window that has none yet, up to the latest landed window.")
+        description="Requests one run of every window that has none yet, oldest first, up to the latest landed window.")
 def landing_sensor(context: SensorEvaluationContext):
     settings = Settings.from_env()
     seen = set(json.loads(context.cursor)) if context.cursor else set()
@@ -133,4 +134,4 @@ def landing_sensor(context: SensorEvaluationContext):
         return SensorResult(skip_reason=nothing_to_request(fresh, late, settings.landing_dir), cursor=cursor)
     if late:
         context.log.info(listed_briefly(late))
-    return SensorResult(run_requests=[run_request(window) for window in windows], cursor=cursor)
+    return SensorResult(run_requests=[run_request(windows)], cursor=cursor)

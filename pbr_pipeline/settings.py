@@ -61,7 +61,7 @@ def _derived_locations(warehouse: Path, explicit: bool) -> dict[str, Path]:
 DERIVED_VARIABLES = {
     "PBR_EXPORT_DIR": "export_dir",
     "PBR_VALIDATION_DIR": "validation_dir",  # GX Data Docs of each run's payment checkpoint
-    "PBR_LOG_DIR": "log_dir",  # `pbr run`'s detailed log per window, dbt's last artefacts
+    "PBR_LOG_DIR": "log_dir",  # `pbr run`'s detailed log per run, dbt's target folder
     "PBR_DBT_DOCS_DIR": "dbt_docs_dir",  # `dbt docs generate` output
     "PBR_ANALYST_WAREHOUSE": "analyst_warehouse",  # the copy analysts query, published per good run
 }
@@ -83,6 +83,12 @@ class Settings:
     @property
     def pseudonym_key_id(self) -> str:
         return key_id(self.pseudonym_key)
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's target folder for the runs: kept between runs, so that dbt re-parses only
+        what changed (its partial parse is stored there)."""
+        return self.log_dir / "dbt-target"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":

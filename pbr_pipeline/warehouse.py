@@ -54,6 +54,9 @@ QUALITY_TABLES = {
         "payment_window": "VARCHAR", "line_key": "VARCHAR", "status": "VARCHAR", "digest": "VARCHAR",
     },
     "quality.final_files": {"payment_window": "VARCHAR", "file": "VARCHAR", "sha256": "VARCHAR"},
+    # The windows the current run computes: the dbt models read them as data (one build for
+    # every window of a range), so the window is no dbt var and partial parsing applies.
+    "control.run_windows": {"as_of_window": "VARCHAR"},
 }
 
 
@@ -85,12 +88,18 @@ def _create_table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, 
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    for schema in ("raw", "quality", "marts", "config"):
+    for schema in ("raw", "quality", "marts", "config", "control"):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for table in CONTRACTS:
         _create_table(con, f"raw.{table}", raw_columns(table))
     for name, columns in QUALITY_TABLES.items():
         _create_table(con, name, columns)
+
+
+def set_run_windows(con: duckdb.DuckDBPyConnection, windows: list[str]) -> None:
+    """Tell the dbt models which windows this run computes."""
+    con.execute("DELETE FROM control.run_windows")
+    con.executemany("INSERT INTO control.run_windows VALUES (?)", [[window] for window in windows])
 
 
 @contextmanager

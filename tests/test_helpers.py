@@ -17,7 +17,8 @@ from pbr_pipeline.assets.payments import statement_metadata
 from pbr_pipeline.cli import statement_summary
 from pbr_pipeline.dbt import dbt_build_args, dbt_vars
 from pbr_pipeline.dbt_prepare import manifest_is_current
-from pbr_pipeline.partitions import partition_of_window, window_of_partition
+from pbr_pipeline.partitions import partition_of_window, range_tags, window_of_partition
+from pbr_pipeline.progress import range_label
 from pbr_pipeline.lock import WarehouseBusy, warehouse_lock
 from pbr_pipeline.payments.exports import csv_text, defused, write_window_exports
 from pbr_pipeline.payments.runs import (
@@ -49,17 +50,26 @@ def test_window_arithmetic():
         shift_window("2013-13", 1)
 
 
-def test_dbt_vars_name_the_window_and_the_absolute_warehouse(tmp_path, monkeypatch):
+def test_dbt_vars_name_only_the_absolute_warehouse(tmp_path, monkeypatch):
+    # No window among the vars: the same vars every run, so dbt parses only what changed.
     monkeypatch.chdir(tmp_path)
-    expected = {"warehouse": f"{tmp_path}/relative/w.duckdb", "window": "2013-02"}
-    assert json.loads(dbt_vars("2013-02", Path("relative/w.duckdb"))) == expected
-    assert dbt_build_args("2013-02", Path("/w/pbr.duckdb")) == [
-        "build", "--vars", '{"warehouse": "/w/pbr.duckdb", "window": "2013-02"}', "--exclude", "resource_type:unit_test"]
+    assert json.loads(dbt_vars(Path("relative/w.duckdb"))) == {"warehouse": f"{tmp_path}/relative/w.duckdb"}
+    assert dbt_build_args(Path("/w/pbr.duckdb")) == [
+        "build", "--vars", '{"warehouse": "/w/pbr.duckdb"}', "--exclude", "resource_type:unit_test"]
 
 
 def test_partition_keys_map_to_windows():
     assert window_of_partition("2012-06-01") == "2012-06"
     assert partition_of_window("2012-06") == "2012-06-01"
+
+
+def test_a_run_of_a_range_is_tagged_with_its_first_and_last_partition():
+    assert range_tags(["2012-04", "2012-05", "2012-06"]) == {
+        "dagster/asset_partition_range_start": "2012-04-01",
+        "dagster/asset_partition_range_end": "2012-06-01",
+    }
+    assert range_label(["2012-04"]) == "2012-04"
+    assert range_label(["2012-04", "2012-05"]) == "2012-04..2012-05"
 
 
 def test_settings_defaults_and_development_key_flag():

@@ -103,8 +103,10 @@ def tick(cursor=None, instance=None) -> SensorResult:
     return landing_sensor(build_sensor_context(instance=instance or DagsterInstance.ephemeral(), cursor=cursor))
 
 
-def requested(result) -> list[tuple[str, str]]:
-    return [(request.partition_key, request.run_key) for request in result.run_requests]
+def requested(result) -> list[tuple[str, str, str]]:
+    """Each request's first and last partition and its run key."""
+    return [(request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"],
+             request.run_key) for request in result.run_requests]
 
 
 def test_switching_on_requests_only_the_windows_after_the_latest_run(folders):
@@ -112,7 +114,8 @@ def test_switching_on_requests_only_the_windows_after_the_latest_run(folders):
     land_each_window(landing, "2012-04", "2012-08")
     export_runs(exports, "2012-04", "2012-06")
     result = tick()
-    assert requested(result) == [("2012-07-01", "window-2012-07"), ("2012-08-01", "window-2012-08")]
+    # one run for both windows: the models compute them together
+    assert requested(result) == [("2012-07-01", "2012-08-01", "windows-2012-07..2012-08")]
 
 
 def test_switching_on_with_no_run_requests_every_window_from_the_first(folders):
@@ -120,7 +123,7 @@ def test_switching_on_with_no_run_requests_every_window_from_the_first(folders):
     land(landing, "OXF-LIFELINE_2012-04_01")
     land(landing, "OXF-AQUARIUS_2012-06_01")
     result = tick()
-    assert [key for key, _ in requested(result)] == ["2012-04-01", "2012-05-01", "2012-06-01"]
+    assert requested(result) == [("2012-04-01", "2012-06-01", "windows-2012-04..2012-06")]
 
 
 def test_runs_recorded_by_dagster_count_as_runs(folders):
@@ -129,7 +132,7 @@ def test_runs_recorded_by_dagster_count_as_runs(folders):
     export_runs(exports, "2012-04", "2012-05")
     instance = DagsterInstance.ephemeral()
     instance.report_runless_asset_event(AssetMaterialization(PAYMENT_RUNS, partition="2012-06-01"))
-    assert [key for key, _ in requested(tick(instance=instance))] == ["2012-07-01"]
+    assert requested(tick(instance=instance)) == [("2012-07-01", "2012-07-01", "windows-2012-07..2012-07")]
 
 
 def test_a_late_submission_is_left_to_the_next_window_run(folders):
@@ -160,7 +163,7 @@ def test_a_late_submission_alongside_a_new_window_requests_only_the_new_window_a
     context = build_sensor_context(instance=DagsterInstance.ephemeral(), cursor=cursor)
     logged = logging.handlers.BufferingHandler(capacity=10)
     context.log.addHandler(logged)
-    assert requested(landing_sensor(context)) == [("2012-07-01", "window-2012-07")]
+    assert requested(landing_sensor(context)) == [("2012-07-01", "2012-07-01", "windows-2012-07..2012-07")]
     assert [record.getMessage() for record in logged.buffer] == [
         "OXF-LIFELINE_2012-05_02 (2012-05) arrived after the run for 2012-05: "
         "the next window's run (2012-07) will pick it up"
@@ -171,16 +174,21 @@ def test_a_second_tick_with_nothing_new_requests_nothing(folders):
     landing, _ = folders
     land_each_window(landing, "2012-04", "2012-05")
     first = tick()
-    assert len(first.run_requests) == 2
+    assert len(first.run_requests) == 1
     second = tick(first.cursor)
     assert second.run_requests == []
     assert second.skip_reason.skip_message.startswith("no new submissions under ")
 
 
-def test_a_window_keeps_its_run_key_when_asked_for_again(folders):
+def test_a_range_keeps_its_run_key_when_asked_for_again(folders):
     landing, _ = folders
     land(landing, "OXF-LIFELINE_2012-04_01")
     first = tick()
+    assert requested(first) == [("2012-04-01", "2012-04-01", "windows-2012-04..2012-04")]
     land(landing, "OXF-LIFELINE_2012-05_01")
-    # Dagster launches a sensor's run key once: 2012-04 is not run twice.
-    assert requested(tick(first.cursor)) == [("2012-04-01", "window-2012-04"), ("2012-05-01", "window-2012-05")]
+    # Before the first run is recorded, the next tick asks for the longer range (a new run
+    # key; re-running 2012-04 with it is allowed and gives the same results).
+    assert requested(tick(first.cursor)) == [("2012-04-01", "2012-05-01", "windows-2012-04..2012-05")]
+    # Dagster launches a sensor's run key once: the same range asked again is not run twice.
+    again = tick()
+    assert [request.run_key for request in again.run_requests] == ["windows-2012-04..2012-05"]

@@ -1,12 +1,23 @@
-{#- The window a run is evaluated as of, and its last day: events after it are not seen. -#}
-{% macro as_of_window() -%}
-    '{{ var("window") }}'
+{#- Windows are data, not a dbt var: the run writes the windows it computes to
+    control.run_windows (pbr_pipeline.warehouse), and every window-dependent model carries an
+    as_of_window column and computes all of them at once, set-based. -#}
+
+{#- The last day of a window: events after it are not seen as of that window. -#}
+{% macro as_of_end(window_column='as_of_window') -%}
+    last_day(cast({{ window_column }} || '-01' as date))
 {%- endmacro %}
 
-{% macro as_of_end() -%}
-    last_day(cast('{{ var("window") }}-01' as date))
+{#- The windows of this run, as a subquery, for hooks and test filters (where a ref would not
+    be rendered): the relation is the source control.run_windows. -#}
+{% macro run_windows() -%}
+    (select as_of_window from {{ source('control', 'run_windows') }})
 {%- endmacro %}
 
 {% macro window_of(date_expr) -%}
     strftime({{ date_expr }}, '%Y-%m')
+{%- endmacro %}
+
+{#- The latest window of this run: the one marts.journeys describes. -#}
+{% macro latest_run_window() -%}
+    (select max(as_of_window) from {{ source('control', 'run_windows') }})
 {%- endmacro %}

@@ -1,7 +1,10 @@
-{#- The records in force as of the run's window (spec/returns.md, "Record identity and
+{#- The records in force as of each window of the run (spec/returns.md, "Record identity and
     supersession"): only submissions still LOADED (a higher seq supersedes a lower one), the
-    record from the latest window wins, then the higher seq; a winning retraction
-    (deleted = Y) removes the key. -#}
+    record from the latest window up to the as-of window wins, then the higher seq; a winning
+    retraction (deleted = Y) removes the key.
+    Set-based over the run's windows without multiplying the records: each key's version of a
+    window (highest seq, then latest line) holds from that window until the key's next window
+    with a version, and is joined to the run windows in that span. -#}
 {% macro current_records(staging_model, key_column) %}
 with loaded as (
     select records.*
@@ -11,17 +14,28 @@ with loaded as (
        and submissions.status = 'LOADED'
 ),
 
-ranked as (
+window_versions as (
+    select *
+    from loaded
+    qualify row_number() over (
+        partition by submitter, {{ key_column }}, "window"
+        order by seq desc, line_number desc
+    ) = 1
+),
+
+spans as (
     select
         *,
-        row_number() over (
-            partition by submitter, {{ key_column }}
-            order by "window" desc, seq desc, line_number desc
-        ) as recency
-    from loaded
+        lead("window") over (partition by submitter, {{ key_column }} order by "window") as superseded_in
+    from window_versions
 )
 
-select * exclude (recency, deleted)
-from ranked
-where recency = 1 and not deleted
+select
+    run_windows.as_of_window,
+    spans.* exclude (superseded_in, deleted)
+from spans
+inner join {{ ref('stg_run__windows') }} as run_windows
+    on run_windows.as_of_window >= spans."window"
+   and run_windows.as_of_window < coalesce(spans.superseded_in, '9999-12')
+where not spans.deleted
 {% endmacro %}

@@ -3,9 +3,9 @@
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
 
 from pbr_pipeline.config.publish import CONFIG_TABLES, publish_config
-from pbr_pipeline.assets.run_order import check_window_may_run
-from pbr_pipeline.partitions import ONE_WINDOW_PER_RUN, monthly_windows, window_of_partition
-from pbr_pipeline.progress import report
+from pbr_pipeline.assets.run_order import check_windows_may_run
+from pbr_pipeline.partitions import ONE_RUN_PER_RANGE, monthly_windows
+from pbr_pipeline.progress import report_range
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.warehouse import connect
 
@@ -15,16 +15,15 @@ CONFIG_SPECS = [
 ]
 
 
-@multi_asset(specs=CONFIG_SPECS, partitions_def=monthly_windows, backfill_policy=ONE_WINDOW_PER_RUN, name="area_config")
+@multi_asset(specs=CONFIG_SPECS, partitions_def=monthly_windows, backfill_policy=ONE_RUN_PER_RANGE, name="area_config")
 def area_config(context: AssetExecutionContext, pipeline: PipelineSettings):
-    """Validate every area file and check the window may run now (windows go in order); either
+    """Validate every area file and check the windows may run now (windows go in order); either
     failing stops the run before any data is touched. Then publish the configuration."""
     settings = pipeline.settings()
-    window = window_of_partition(context.partition_key)
     areas = pipeline.areas()
     with connect(settings.warehouse) as con:
-        check_window_may_run(context, con, window)
+        windows = check_windows_may_run(context, con)
         counts = publish_config(con, areas)
-    report(context, window, "config", f"{len(areas.areas)} areas from {settings.config_dir}")
+    report_range(context, windows, "config", f"{len(areas.areas)} areas from {settings.config_dir}")
     for table in CONFIG_TABLES:
         yield MaterializeResult(asset_key=["config", table], metadata={"rows": counts[table]})

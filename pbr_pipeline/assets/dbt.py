@@ -1,22 +1,24 @@
-"""The dbt models as Dagster assets, built per window with the window as a dbt var.
+"""The dbt models as Dagster assets: one build computes every window of the run.
 
-dbt tests become asset checks on the models they test (dagster-dbt's default).
+The windows are data (control.run_windows), not a dbt var: the models compute all of them at
+once, and dbt parses only what changed since the last run. dbt tests become asset checks on
+the models they test (dagster-dbt's default).
 """
 
-import shutil
 from collections.abc import Mapping
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from pbr_pipeline.assets.run_order import check_window_may_run
+from pbr_pipeline.assets.run_order import check_windows_may_run
 from pbr_pipeline.dbt import dbt_build_args, dbt_project
 from pbr_pipeline.dbt_prepare import prepare_if_dev
-from pbr_pipeline.progress import report
+from pbr_pipeline.partitions import ONE_RUN_PER_RANGE, monthly_windows
+from pbr_pipeline.progress import report_range
 from pbr_pipeline.resources import PipelineSettings
-from pbr_pipeline.warehouse import connect
-from pbr_pipeline.partitions import ONE_WINDOW_PER_RUN, monthly_windows, window_of_partition
+from pbr_pipeline.warehouse import connect, set_run_windows
+
 
 class PbrDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
@@ -39,17 +41,16 @@ prepare_if_dev()
     project=dbt_project,
     partitions_def=monthly_windows,
     dagster_dbt_translator=PbrDbtTranslator(),
-    backfill_policy=ONE_WINDOW_PER_RUN,
+    backfill_policy=ONE_RUN_PER_RANGE,
 )
 def pbr_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineSettings):
-    window = window_of_partition(context.partition_key)
     settings = pipeline.settings()
     with connect(settings.warehouse) as con:
-        check_window_may_run(context, con, window)
-    report(context, window, "dbt", "building the models as of the window")
-    # One artefacts folder, emptied first: dagster-dbt's default makes a new one (10 MB) per
-    # invocation inside the project and never removes it, and dbt appends to dbt.log.
-    artefacts = settings.log_dir / "dbt-last-run"
-    shutil.rmtree(artefacts, ignore_errors=True)
-    yield from dbt.cli(dbt_build_args(window, settings.warehouse), context=context, target_path=artefacts).stream()
-    report(context, window, "dbt", "models built and tested")
+        windows = check_windows_may_run(context, con)
+        set_run_windows(con, windows)
+    report_range(context, windows, "dbt", f"building the models as of {len(windows)} window(s) in one build")
+    # One target folder per warehouse, kept between runs: dbt's partial parsing reads its
+    # previous parse from there (dagster-dbt's default is a new 10 MB folder per invocation
+    # inside the project, never removed).
+    yield from dbt.cli(dbt_build_args(settings.warehouse), context=context, target_path=settings.dbt_target_dir).stream()
+    report_range(context, windows, "dbt", "models built and tested")

@@ -1,4 +1,4 @@
-"""Ingest of landed submissions for the windows up to the partition's window."""
+"""Ingest of landed submissions for the windows up to the run's last window."""
 
 from dagster import (
     AssetCheckResult,
@@ -15,8 +15,8 @@ from pbr_pipeline.assets.config import CONFIG_SPECS
 from pbr_pipeline.codes import TABLE_KEYS
 from pbr_pipeline.ingest.conservation import conservation_breaches
 from pbr_pipeline.ingest.run import IngestSummary, ingest_up_to
-from pbr_pipeline.progress import report
-from pbr_pipeline.partitions import ONE_WINDOW_PER_RUN, monthly_windows, window_of_partition
+from pbr_pipeline.progress import report_range
+from pbr_pipeline.partitions import ONE_RUN_PER_RANGE, monthly_windows, windows_of_run
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.warehouse import connect
 
@@ -49,20 +49,21 @@ def _summary_metadata(summary: IngestSummary) -> dict:
     check_specs=[AssetCheckSpec("conservation", asset=SUBMISSIONS_KEY, blocking=True,
                                 description="Per file: rows in = rows loaded + rows quarantined, and the tables hold exactly those rows.")],
     partitions_def=monthly_windows,
-    backfill_policy=ONE_WINDOW_PER_RUN,
+    backfill_policy=ONE_RUN_PER_RANGE,
     name="landed_submissions",
 )
 def landed_submissions(context: AssetExecutionContext, pipeline: PipelineSettings):
-    """Every submission landed under PBR_LANDING_DIR for a window up to this one, checked
-    (spec/returns.md), its rows validated by the data contracts and loaded, or quarantined."""
+    """Every submission landed under PBR_LANDING_DIR for a window up to the run's last one,
+    oldest first, checked (spec/returns.md), its rows validated by the data contracts and
+    loaded, or quarantined. The models then see, as of each window, only what it may see."""
     settings = pipeline.settings()
     settings.warn_if_development_key(context.log)
-    window = window_of_partition(context.partition_key)
+    windows = windows_of_run(context)
     with connect(settings.warehouse) as con:
-        summary = ingest_up_to(con, settings.landing_dir, pipeline.areas(), window, settings.pseudonym_key, context.log)
+        summary = ingest_up_to(con, settings.landing_dir, pipeline.areas(), windows[-1], settings.pseudonym_key, context.log)
         breaches = conservation_breaches(con)
     context.log.info(summary.table())
-    report(context, window, "ingest", summary.one_line())
+    report_range(context, windows, "ingest", summary.one_line())
     for table in TABLE_KEYS:
         yield MaterializeResult(asset_key=["raw", table])
     yield MaterializeResult(asset_key=SUBMISSIONS_KEY, metadata=_summary_metadata(summary))

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import (
@@ -16,17 +17,18 @@ from dagster import (
     multi_asset,
 )
 
-from pbr_pipeline.assets.run_order import check_window_may_run
-from pbr_pipeline.partitions import ONE_WINDOW_PER_RUN, monthly_windows, window_of_partition
-from pbr_pipeline.payments.checkpoint import run_payment_checkpoint
+from pbr_pipeline.assets.run_order import check_windows_may_run
+from pbr_pipeline.partitions import ONE_RUN_PER_RANGE, monthly_windows, windows_of_run
+from pbr_pipeline.payments.checkpoint import CheckpointResult, run_payment_checkpoint
 from pbr_pipeline.payments.exports import missing_returns, statement_files, write_window_exports
 from pbr_pipeline.payments.runs import (
     check_final_run_reproduced,
     inputs_fingerprint,
+    RunTotals,
     record_run,
     run_totals,
 )
-from pbr_pipeline.progress import report, warn
+from pbr_pipeline.progress import report, report_range, warn
 from pbr_pipeline.publish import publish_analyst_copy
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.warehouse import connect
@@ -42,26 +44,33 @@ PAYMENT_MARTS = [
     additional_deps=PAYMENT_MARTS[1:],
     blocking=True,
     description=(
-        "Great Expectations checkpoint over the window's payment outputs: grain, amount bounds, "
+        "Great Expectations checkpoint over each window's payment outputs: grain, amount bounds, "
         "payable <= gross, statement totals, and the cumulative invariant. Statements are not "
-        "written unless it passes."
+        "written unless it passes for every window of the run."
     ),
 )
 def gx_payment_checkpoint(context, pipeline: PipelineSettings) -> AssetCheckResult:
     settings = pipeline.settings()
-    # The step's partition key: from a single-partition run or a one-window backfill range alike.
-    window = window_of_partition(context.op_execution_context.partition_key)
+    windows = windows_of_run(context.op_execution_context)
+    results: dict[str, CheckpointResult] = {}
     with connect(settings.warehouse) as con:
-        result = run_payment_checkpoint(con, window, settings.validation_dir / window)
-    report(context, window, "checkpoint", "passed" if result.success else result.message())
+        for window in windows:
+            results[window] = result = run_payment_checkpoint(con, window, settings.validation_dir / window)
+            report(context, window, "checkpoint", "passed" if result.success else result.message())
+    failed = {window: result for window, result in results.items() if not result.success}
+    last = results[windows[-1]]
     return AssetCheckResult(
-        passed=result.success,
+        passed=not failed,
         severity=AssetCheckSeverity.ERROR,
-        description=None if result.success else result.message(),
+        description="; ".join(f"{window}: {result.message()}" for window, result in failed.items()) or None,
         metadata={
-            "expectations_evaluated": result.evaluated,
-            "failures": MetadataValue.json([{"expectation": f.expectation, "rows": f.rows} for f in result.failures]),
-            "data_docs": MetadataValue.path(str(result.docs_index)) if result.docs_index else None,
+            "windows": len(windows),
+            "expectations_evaluated": sum(result.evaluated for result in results.values()),
+            "failures": MetadataValue.json([
+                {"window": window, "expectation": f.expectation, "rows": f.rows}
+                for window, result in failed.items() for f in result.failures
+            ]),
+            "data_docs": MetadataValue.path(str(last.docs_index)) if last.docs_index else None,
         },
     )
 
@@ -96,35 +105,53 @@ def statement_metadata(folder: Path, files: dict[str, bytes]) -> dict:
                   description="statement_<PROVIDER>.csv and summary.csv under PBR_EXPORT_DIR/<window>/."),
     ],
     partitions_def=monthly_windows,
-    backfill_policy=ONE_WINDOW_PER_RUN,
+    backfill_policy=ONE_RUN_PER_RANGE,
     name="payment_run",
 )
 def payment_run(context: AssetExecutionContext, pipeline: PipelineSettings):
-    """Write the window's statements, then record the run (a final run must reproduce exactly)."""
+    """For each window of the run, oldest first: write its statements, then record its run (a
+    final run must reproduce exactly). The analysts' copy is published once, at the end."""
     settings = pipeline.settings()
-    window = window_of_partition(context.partition_key)
     with connect(settings.warehouse) as con:
-        check_window_may_run(context, con, window)
-        fingerprint = inputs_fingerprint(con, window)
-        totals = run_totals(con, window)
-        files = statement_files(con, window)
-        check_final_run_reproduced(con, window, fingerprint, files)
-        folder = write_window_exports(settings.export_dir, window, files)
-        status = record_run(con, window, fingerprint, totals, settings.pseudonym_key_id)
-        missing = missing_returns(con, window)
+        windows = check_windows_may_run(context, con)
+        written = [_export_window(context, con, settings, window) for window in windows]
     published = publish_analyst_copy(settings)
+    report_range(context, windows, "payments", f"analysts' copy {published.name} updated")
+    # The UI shows the latest window's figures; every window's are in the progress lines.
+    last = written[-1]
+    yield MaterializeResult(
+        asset_key=["marts", "payment_runs"],
+        metadata={"windows": len(windows), "lines": last.totals.lines, "net_amount": float(last.totals.net_amount),
+                  "status": last.status, "inputs_fingerprint": last.fingerprint},
+    )
+    yield MaterializeResult(
+        asset_key=["exports", "statements"],
+        metadata=statement_metadata(last.folder, last.files),
+    )
+
+
+@dataclass(frozen=True)
+class WindowExport:
+    totals: RunTotals
+    status: str
+    fingerprint: str
+    folder: Path
+    files: dict[str, bytes]
+
+
+def _export_window(context, con, settings, window: str) -> WindowExport:
+    """One window's statements and run record; warns of expected returns not received."""
+    fingerprint = inputs_fingerprint(con, window)
+    totals = run_totals(con, window)
+    files = statement_files(con, window)
+    check_final_run_reproduced(con, window, fingerprint, files)
+    folder = write_window_exports(settings.export_dir, window, files)
+    status = record_run(con, window, fingerprint, totals, settings.pseudonym_key_id)
+    missing = missing_returns(con, window)
     if missing:
         names = ", ".join(row[2] for row in missing[:MISSING_NAMED])
         more = f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else ""
         warn(context, window, "returns", f"{len(missing)} expected return(s) not received: {names}{more} "
                                          f"(listed in {folder / 'missing_returns.csv'})")
-    report(context, window, "payments", f"{totals.lines:,} lines, net {totals.net_amount:,.2f}, {status}; analysts' copy {published.name} updated")
-    yield MaterializeResult(
-        asset_key=["marts", "payment_runs"],
-        metadata={"lines": totals.lines, "net_amount": float(totals.net_amount), "status": status,
-                  "inputs_fingerprint": fingerprint},
-    )
-    yield MaterializeResult(
-        asset_key=["exports", "statements"],
-        metadata=statement_metadata(folder, files),
-    )
+    report(context, window, "payments", f"{totals.lines:,} lines, net {totals.net_amount:,.2f}, {status}")
+    return WindowExport(totals, status, fingerprint, folder, files)

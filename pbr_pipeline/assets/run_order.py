@@ -1,8 +1,9 @@
 """How far the request that started a run goes: the last window it runs.
 
 A window that later runs build on may be re-run only by a request that re-runs them too
-(`payments/runs.py`, `check_run_order`). `pbr run` says how far it goes in a run tag; a
-backfill launched from the UI is a request for every window it targets.
+(`payments/runs.py`, `check_run_order`). A run computes a range of windows (one, for a single
+partition); `pbr run` also says how far its request goes in a run tag, and a backfill launched
+from the UI is a request for every window it targets.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import duckdb
 from dagster import AssetExecutionContext
 
-from pbr_pipeline.partitions import RERUN_THROUGH_TAG, window_of_partition
+from pbr_pipeline.partitions import RERUN_THROUGH_TAG, window_of_partition, windows_of_run
 from pbr_pipeline.payments.runs import check_run_order, windows_run
 
 BACKFILL_TAG = "dagster/backfill"
@@ -30,17 +31,23 @@ def _backfill_windows(context: AssetExecutionContext, backfill_id: str) -> list[
     return sorted(window_of_partition(name) for name in names)
 
 
-def rerun_through(context: AssetExecutionContext) -> str | None:
+def rerun_through(context: AssetExecutionContext) -> str:
+    """The last window of the request: the run's own last window, or further when the
+    request (a `pbr run` tag, a UI backfill) goes further."""
+    last = windows_of_run(context)[-1]
     tags = context.run.tags
+    requested = None
     if tags.get(RERUN_THROUGH_TAG):
-        return tags[RERUN_THROUGH_TAG]
-    if tags.get(BACKFILL_TAG):
+        requested = tags[RERUN_THROUGH_TAG]
+    elif tags.get(BACKFILL_TAG):
         windows = _backfill_windows(context, tags[BACKFILL_TAG])
-        return windows[-1] if windows else None
-    return None
+        requested = windows[-1] if windows else None
+    return max(last, requested) if requested else last
 
 
-def check_window_may_run(context: AssetExecutionContext, con: duckdb.DuckDBPyConnection, window: str) -> None:
-    """Every asset that writes a window's results checks the order first: in the UI, any of
-    them can be materialised on its own."""
-    check_run_order(windows_run(con), window, rerun_through(context))
+def check_windows_may_run(context: AssetExecutionContext, con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every asset that writes the run's windows checks the order first (in the UI, any of
+    them can be materialised on its own), and gets the windows, oldest first."""
+    windows = windows_of_run(context)
+    check_run_order(windows_run(con), windows[0], rerun_through(context))
+    return windows

@@ -3,7 +3,7 @@
 {{ per_window_incremental('as_of_window') }}
 
 select
-    cast({{ as_of_window() }} as varchar) as as_of_window,
+    cast(as_of_window as varchar) as as_of_window,
     journey_id,
     area,
     conversion_date,

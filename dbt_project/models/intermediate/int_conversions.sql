@@ -8,15 +8,15 @@
 {{ config(materialized='table') }}
 
 with episodes as (
-    select journey_id, pbr_id, journey_area as area, episode_id, submitter, pathway, triage_date
+    select as_of_window, journey_id, pbr_id, journey_area as area, episode_id, submitter, pathway, triage_date
     from {{ ref('int_journey_episodes') }}
 ),
 
 first_harm_min as (
-    select journey_id, min(triage_date) as first_harm_min_start
+    select as_of_window, journey_id, min(triage_date) as first_harm_min_start
     from episodes
     where pathway = 'HARM_MIN'
-    group by journey_id
+    group by as_of_window, journey_id
 ),
 
 receiving as (
@@ -24,32 +24,36 @@ receiving as (
     select episodes.*
     from episodes
     inner join first_harm_min
-        on first_harm_min.journey_id = episodes.journey_id
+        on first_harm_min.as_of_window = episodes.as_of_window
+       and first_harm_min.journey_id = episodes.journey_id
        and episodes.triage_date > first_harm_min.first_harm_min_start
     where episodes.pathway = 'RECOVERY'
     qualify row_number() over (
-        partition by episodes.journey_id
+        partition by episodes.as_of_window, episodes.journey_id
         order by episodes.triage_date, episodes.submitter, episodes.episode_id
     ) = 1
 ),
 
 converting as (
     select
+        receiving.as_of_window,
         receiving.journey_id,
         harm_min.submitter,
         harm_min.episode_id
     from receiving
     inner join episodes as harm_min
-        on harm_min.journey_id = receiving.journey_id
+        on harm_min.as_of_window = receiving.as_of_window
+       and harm_min.journey_id = receiving.journey_id
        and harm_min.pathway = 'HARM_MIN'
        and harm_min.triage_date < receiving.triage_date
     qualify row_number() over (
-        partition by receiving.journey_id
+        partition by receiving.as_of_window, receiving.journey_id
         order by harm_min.triage_date desc, harm_min.submitter, harm_min.episode_id
     ) = 1
 )
 
 select
+    receiving.as_of_window,
     receiving.journey_id,
     receiving.pbr_id,
     receiving.area,
@@ -60,4 +64,5 @@ select
     receiving.episode_id as receiving_episode_id
 from receiving
 inner join converting
-    on converting.journey_id = receiving.journey_id
+    on converting.as_of_window = receiving.as_of_window
+   and converting.journey_id = receiving.journey_id

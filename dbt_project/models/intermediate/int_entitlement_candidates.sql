@@ -1,27 +1,27 @@
--- Every line the data known as of the window earns (spec/payments.md, "Entitlement"), before
+-- Every line the data known as of each window earns (spec/payments.md, "Entitlement"), before
 -- prices: one ATTACHMENT per started journey, one OUTCOME per attained journey x outcome, one
 -- CONVERSION per converted journey; each with its earned date, credited provider and the
 -- journey's tariff band on the earned date.
 
 with journeys as (
-    select journey_id, pbr_id, area
+    select as_of_window, journey_id, pbr_id, area
     from {{ ref('int_journeys') }}
 ),
 
 attachments as (
-    select journey_id, 'ATTACHMENT' as kind, null as outcome_code, start_date as earned_date, first_provider as provider
+    select as_of_window, journey_id, 'ATTACHMENT' as kind, null as outcome_code, start_date as earned_date, first_provider as provider
     from {{ ref('int_journey_starts') }}
     where start_date <= {{ as_of_end() }}
 ),
 
 outcomes as (
-    select journey_id, 'OUTCOME' as kind, outcome_code, outcome_date as earned_date, credited_provider as provider
+    select as_of_window, journey_id, 'OUTCOME' as kind, outcome_code, outcome_date as earned_date, credited_provider as provider
     from {{ ref('int_outcome_attainment') }}
     where attained
 ),
 
 conversions as (
-    select journey_id, 'CONVERSION' as kind, null as outcome_code, conversion_date as earned_date, converting_provider as provider
+    select as_of_window, journey_id, 'CONVERSION' as kind, null as outcome_code, conversion_date as earned_date, converting_provider as provider
     from {{ ref('int_conversions') }}
     where conversion_date <= {{ as_of_end() }}
 ),
@@ -35,6 +35,7 @@ lines as (
 )
 
 select
+    lines.as_of_window,
     lines.journey_id || '|' || lines.kind || '|' || coalesce(lines.outcome_code, '') as line_key,
     lines.journey_id,
     journeys.pbr_id,
@@ -46,8 +47,10 @@ select
     bands.tariff_band as band
 from lines
 inner join journeys
-    on journeys.journey_id = lines.journey_id
+    on journeys.as_of_window = lines.as_of_window
+   and journeys.journey_id = lines.journey_id
 -- the band in force on the earned date: the latest band_from on or before it
 asof left join {{ ref('int_journey_bands') }} as bands
-    on bands.journey_id = lines.journey_id
+    on bands.as_of_window = lines.as_of_window
+   and bands.journey_id = lines.journey_id
    and lines.earned_date >= bands.band_from

@@ -45,6 +45,7 @@ priced as (
 )
 
 select
+    as_of_window,
     line_key,
     journey_id,
     pbr_id,

@@ -7,7 +7,7 @@
 {{ config(materialized='table') }}
 
 with assessments as (
-    select journey_id, assessment_id, assessment_type, assessment_date, tariff_band
+    select as_of_window, journey_id, assessment_id, assessment_type, assessment_date, tariff_band
     from {{ ref('int_journey_assessments') }}
 ),
 
@@ -17,16 +17,17 @@ one_per_day as (
     select *
     from assessments
     qualify row_number() over (
-        partition by journey_id, assessment_date
+        partition by as_of_window, journey_id, assessment_date
         order by tariff_band, assessment_id
     ) = 1
 )
 
 select
+    as_of_window,
     journey_id,
     assessment_id,
     assessment_type,
     tariff_band,
     assessment_date as band_from,
-    lead(assessment_date) over (partition by journey_id order by assessment_date) as band_until
+    lead(assessment_date) over (partition by as_of_window, journey_id order by assessment_date) as band_until
 from one_per_day

@@ -1,5 +1,6 @@
 -- Treatment episodes assigned to the journey whose span holds their triage_date.
--- A discharge dated after the run's last day is not seen yet: the episode is still open as of P.
+-- A discharge dated after the as-of window's last day is not seen yet: the episode is still
+-- open as of that window.
 {{ config(materialized='table') }}
 
 with assigned as (

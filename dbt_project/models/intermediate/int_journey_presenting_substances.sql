@@ -5,7 +5,7 @@
 -- configured threshold keeps a null one, which makes the D1 condition false (stricter reading).
 
 with journeys as (
-    select journey_id, area, primary_substance, secondary_substance
+    select as_of_window, journey_id, area, primary_substance, secondary_substance
     from {{ ref('int_journeys') }}
 ),
 
@@ -15,6 +15,7 @@ reliable_change as (
 )
 
 select
+    journeys.as_of_window,
     journeys.journey_id,
     journeys.area,
     journeys.primary_substance,

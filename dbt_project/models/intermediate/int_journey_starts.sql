@@ -6,20 +6,21 @@
 {{ config(materialized='table') }}
 
 with first_episodes as (
-    select journey_id, episode_id, submitter, pathway, triage_date
+    select as_of_window, journey_id, episode_id, submitter, pathway, triage_date
     from {{ ref('int_journey_episodes') }}
     qualify row_number() over (
-        partition by journey_id
+        partition by as_of_window, journey_id
         order by triage_date, episode_id, submitter
     ) = 1
 ),
 
 bands as (
-    select journey_id, tariff_band, band_from, band_until
+    select as_of_window, journey_id, tariff_band, band_from, band_until
     from {{ ref('int_journey_bands') }}
 )
 
 select
+    first_episodes.as_of_window,
     first_episodes.journey_id,
     journeys.pbr_id,
     first_episodes.triage_date as start_date,
@@ -29,9 +30,11 @@ select
     bands.tariff_band as band_at_start
 from first_episodes
 inner join {{ ref('int_journeys') }} as journeys
-    on journeys.journey_id = first_episodes.journey_id
+    on journeys.as_of_window = first_episodes.as_of_window
+   and journeys.journey_id = first_episodes.journey_id
 left join bands
-    on bands.journey_id = first_episodes.journey_id
+    on bands.as_of_window = first_episodes.as_of_window
+   and bands.journey_id = first_episodes.journey_id
    and bands.band_from <= first_episodes.triage_date
    -- coalesce, not "is null or": an OR in a join condition forces a nested-loop join
    and first_episodes.triage_date < coalesce(bands.band_until, date '9999-12-31')

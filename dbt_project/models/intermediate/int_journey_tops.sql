@@ -7,6 +7,7 @@
 
 with tops as (
     select
+        as_of_window,
         pbr_id,
         submitter,
         top_id,

@@ -1,5 +1,6 @@
--- One journey per LASAR INITIAL assessment (spec/outcomes.md, "Journeys"): it spans from that
--- assessment up to, not including, the same pbr_id's next INITIAL assessment.
+-- One journey per LASAR INITIAL assessment (spec/outcomes.md, "Journeys"), as of each window
+-- of the run: it spans from that assessment up to, not including, the same pbr_id's next
+-- INITIAL assessment seen by then.
 -- A table, not a view: every journey-level model joins to it.
 {{ config(materialized='table') }}
 
@@ -18,10 +19,11 @@ ordered as (
         row_number() over by_person as journey_seq,
         lead(assessment_date) over by_person as next_initial_date
     from initial_assessments
-    window by_person as (partition by pbr_id order by assessment_date, assessment_id, submitter)
+    window by_person as (partition by as_of_window, pbr_id order by assessment_date, assessment_id, submitter)
 )
 
 select
+    as_of_window,
     pbr_id || '#' || journey_seq as journey_id,
     pbr_id,
     -- the journey's area is the pbr_id prefix, wherever the records come from

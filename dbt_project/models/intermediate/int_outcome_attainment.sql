@@ -28,14 +28,17 @@ with outcome_codes as (
 
 journeys as (
     select
+        journeys.as_of_window,
         journeys.journey_id,
         starts.journey_id is not null as is_started,
         start_tops.journey_id is not null as has_start_top
     from {{ ref('int_journeys') }} as journeys
     left join {{ ref('int_journey_starts') }} as starts
-        on starts.journey_id = journeys.journey_id
+        on starts.as_of_window = journeys.as_of_window
+       and starts.journey_id = journeys.journey_id
     left join {{ ref('int_journey_start_tops') }} as start_tops
-        on start_tops.journey_id = journeys.journey_id
+        on start_tops.as_of_window = journeys.as_of_window
+       and start_tops.journey_id = journeys.journey_id
 ),
 
 rule_results as (
@@ -54,6 +57,7 @@ rule_results as (
 
 evaluated as (
     select
+        journeys.as_of_window,
         journeys.journey_id,
         outcome_codes.outcome_code,
         journeys.is_started,
@@ -67,7 +71,8 @@ evaluated as (
     from journeys
     cross join outcome_codes
     left join rule_results
-        on rule_results.journey_id = journeys.journey_id
+        on rule_results.as_of_window = journeys.as_of_window
+       and rule_results.journey_id = journeys.journey_id
        and rule_results.outcome_code = outcome_codes.outcome_code
 ),
 
@@ -79,6 +84,7 @@ decided as (
 )
 
 select
+    as_of_window,
     journey_id,
     outcome_code,
     eligible,

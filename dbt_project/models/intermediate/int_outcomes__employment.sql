@@ -6,12 +6,13 @@
 -- or before the run's last day (before that, not attained is WINDOW_NOT_ELAPSED).
 
 with started as (
-    select journey_id, pbr_id, start_date
+    select as_of_window, journey_id, pbr_id, start_date
     from {{ ref('int_journey_starts') }}
 ),
 
 spells as (
     select
+        as_of_window,
         pbr_id,
         spell_id,
         start_date,
@@ -23,12 +24,14 @@ spells as (
 
 qualifying_spells as (
     select
+        started.as_of_window,
         started.journey_id,
         spells.spell_id,
         spells.start_date + 91 as outcome_date
     from started
     inner join spells
-        on spells.pbr_id = started.pbr_id
+        on spells.as_of_window = started.as_of_window
+       and spells.pbr_id = started.pbr_id
        and spells.start_date between started.start_date and started.start_date + 365
     where spells.known_until - spells.start_date >= 91
 ),
@@ -36,7 +39,7 @@ qualifying_spells as (
 first_spells as (
     select *
     from qualifying_spells
-    qualify row_number() over (partition by journey_id order by outcome_date, spell_id) = 1
+    qualify row_number() over (partition by as_of_window, journey_id order by outcome_date, spell_id) = 1
 ),
 
 credited as (
@@ -44,15 +47,18 @@ credited as (
 )
 
 select
+    started.as_of_window,
     started.journey_id,
     'E1_EMPLOYMENT' as outcome_code,
     true as in_eligible_group,
-    started.start_date + 365 + 91 <= {{ as_of_end() }} as window_elapsed,
+    started.start_date + 365 + 91 <= {{ as_of_end('started.as_of_window') }} as window_elapsed,
     credited.outcome_date,
     credited.credited_provider,
     case when credited.journey_id is not null then first_spells.spell_id end as evidence
 from started
 left join first_spells
-    on first_spells.journey_id = started.journey_id
+    on first_spells.as_of_window = started.as_of_window
+   and first_spells.journey_id = started.journey_id
 left join credited
-    on credited.journey_id = started.journey_id
+    on credited.as_of_window = started.as_of_window
+   and credited.journey_id = started.journey_id

@@ -1,22 +1,23 @@
 -- O1_OFFENDING (spec/outcomes.md), for every started journey with t = its start:
 -- b = offences of the pbr_id dated in [t - 365, t), a = offences dated in (t, t + 365]
 -- (an offence on t itself counts in neither); attained when (b > 0 and a < b) or (b = 0 and
--- a = 0), and only once t + 365 is on or before the run's last day. Outcome date t + 365,
+-- a = 0), and only once t + 365 is on or before the as-of window's last day. Outcome date t + 365,
 -- credited to the provider with an episode open then (macro provider_on_date).
 
 with started as (
-    select journey_id, pbr_id, start_date
+    select as_of_window, journey_id, pbr_id, start_date
     from {{ ref('int_journey_starts') }}
 ),
 
 offences as (
-    select pbr_id, offence_id, offence_date
+    select as_of_window, pbr_id, offence_id, offence_date
     from {{ ref('int_offences__current') }}
     where offence_date <= {{ as_of_end() }}
 ),
 
 counts as (
     select
+        started.as_of_window,
         started.journey_id,
         started.start_date,
         count(offences.offence_id) filter (
@@ -29,13 +30,15 @@ counts as (
         ) as offences_after
     from started
     left join offences
-        on offences.pbr_id = started.pbr_id
+        on offences.as_of_window = started.as_of_window
+       and offences.pbr_id = started.pbr_id
        and offences.offence_date between started.start_date - 365 and started.start_date + 365
-    group by started.journey_id, started.start_date
+    group by started.as_of_window, started.journey_id, started.start_date
 ),
 
 evaluated as (
     select
+        as_of_window,
         journey_id,
         start_date + 365 as outcome_date,
         start_date + 365 <= {{ as_of_end() }} as window_elapsed,
@@ -46,7 +49,7 @@ evaluated as (
 ),
 
 attained as (
-    select journey_id, outcome_date from evaluated where window_elapsed and counts_met
+    select as_of_window, journey_id, outcome_date from evaluated where window_elapsed and counts_met
 ),
 
 credited as (
@@ -54,6 +57,7 @@ credited as (
 )
 
 select
+    evaluated.as_of_window,
     evaluated.journey_id,
     'O1_OFFENDING' as outcome_code,
     true as in_eligible_group,
@@ -63,4 +67,5 @@ select
     case when credited.journey_id is not null then evaluated.evidence end as evidence
 from evaluated
 left join credited
-    on credited.journey_id = evaluated.journey_id
+    on credited.as_of_window = evaluated.as_of_window
+   and credited.journey_id = evaluated.journey_id

@@ -16,6 +16,7 @@ presenting_substances as (
 start_substance_use as (
     -- D1: at least one presenting substance used (days > 0) at the start; null is not use
     select
+        start_tops.as_of_window,
         start_tops.journey_id,
         coalesce(
             {{ top_substance_days('presenting_substances.primary_substance', 'start_tops') }} > 0
@@ -24,34 +25,38 @@ start_substance_use as (
         ) as uses_presenting_substance
     from start_tops
     inner join presenting_substances
-        on presenting_substances.journey_id = start_tops.journey_id
+        on presenting_substances.as_of_window = start_tops.as_of_window
+       and presenting_substances.journey_id = start_tops.journey_id
 ),
 
 eligibility as (
     select
+        start_tops.as_of_window,
         start_tops.journey_id,
         coalesce(start_substance_use.uses_presenting_substance, false) as d1_eligible,
         coalesce(start_tops.injecting_days > 0, false) as h1_eligible,
         coalesce(start_tops.acute_housing_problem = 'Y' or start_tops.risk_of_eviction = 'Y', false) as h2_eligible
     from start_tops
     left join start_substance_use
-        on start_substance_use.journey_id = start_tops.journey_id
+        on start_substance_use.as_of_window = start_tops.as_of_window
+       and start_substance_use.journey_id = start_tops.journey_id
 ),
 
 eligible_groups as (
-    select journey_id, 'D1_REDUCED_USE' as outcome_code, d1_eligible as in_eligible_group from eligibility
+    select as_of_window, journey_id, 'D1_REDUCED_USE' as outcome_code, d1_eligible as in_eligible_group from eligibility
     union all
-    select journey_id, 'D2_ABSTINENT', true from eligibility
+    select as_of_window, journey_id, 'D2_ABSTINENT', true from eligibility
     union all
-    select journey_id, 'H1_INJECTING_CEASED', h1_eligible from eligibility
+    select as_of_window, journey_id, 'H1_INJECTING_CEASED', h1_eligible from eligibility
     union all
-    select journey_id, 'H2_HOUSING_RESOLVED', h2_eligible from eligibility
+    select as_of_window, journey_id, 'H2_HOUSING_RESOLVED', h2_eligible from eligibility
     union all
-    select journey_id, 'H4_QOL_NORMATIVE', true from eligibility
+    select as_of_window, journey_id, 'H4_QOL_NORMATIVE', true from eligibility
 ),
 
 two_review as (
     select
+        as_of_window,
         journey_id,
         outcome_code,
         outcome_date,
@@ -64,6 +69,7 @@ two_review as (
 first_exits as (
     -- H2 can also be met at a single exit TOP: the earliest (then lowest submitter, top_id)
     select
+        as_of_window,
         journey_id,
         'H2_HOUSING_RESOLVED' as outcome_code,
         top_date as outcome_date,
@@ -72,7 +78,7 @@ first_exits as (
         top_id as evidence
     from {{ ref('int_top_conditions') }}
     where stage = 'E' and meets_h2_housing_resolved
-    qualify row_number() over (partition by journey_id order by top_date, submitter, top_id) = 1
+    qualify row_number() over (partition by as_of_window, journey_id order by top_date, submitter, top_id) = 1
 ),
 
 first_housing_resolved as (
@@ -85,7 +91,7 @@ first_housing_resolved as (
         select * from first_exits
     ) as housing
     qualify row_number() over (
-        partition by journey_id
+        partition by as_of_window, journey_id
         order by outcome_date, credited_provider, top_id
     ) = 1
 ),
@@ -99,6 +105,7 @@ first_attainment as (
 -- outside the eligible group nothing is attained (guarded in the select, not in the join
 -- condition: a non-key condition in a left join's ON makes DuckDB use a nested-loop join)
 select
+    eligible_groups.as_of_window,
     eligible_groups.journey_id,
     eligible_groups.outcome_code,
     eligible_groups.in_eligible_group,
@@ -109,5 +116,6 @@ select
     case when eligible_groups.in_eligible_group then first_attainment.evidence end as evidence
 from eligible_groups
 left join first_attainment
-    on first_attainment.journey_id = eligible_groups.journey_id
+    on first_attainment.as_of_window = eligible_groups.as_of_window
+   and first_attainment.journey_id = eligible_groups.journey_id
    and first_attainment.outcome_code = eligible_groups.outcome_code

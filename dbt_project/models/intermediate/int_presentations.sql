@@ -1,10 +1,11 @@
 -- Every presentation to treatment, for the re-presentation test of D4_SUSTAINED
 -- (spec/outcomes.md): an episode starting (triage_date) or an INITIAL assessment
--- (assessment_date), of any pbr_id in any area, dated on or before the run's last day.
+-- (assessment_date), of any pbr_id in any area, dated on or before the as-of window's last day.
 -- Episodes count whether or not they belong to a journey (the stricter reading).
 
 with episode_starts as (
     select
+        as_of_window,
         pbr_id,
         'EPISODE' as presentation_kind,
         submitter,
@@ -15,6 +16,7 @@ with episode_starts as (
 
 initial_assessments as (
     select
+        as_of_window,
         pbr_id,
         'INITIAL_ASSESSMENT' as presentation_kind,
         submitter,

@@ -20,7 +20,8 @@ later_tops as (
     select tops.*
     from {{ ref('int_journey_tops') }} as tops
     inner join start_tops
-        on start_tops.journey_id = tops.journey_id
+        on start_tops.as_of_window = tops.as_of_window
+       and start_tops.journey_id = tops.journey_id
        and tops.top_date > start_tops.top_date
     where tops.stage in ('R', 'E')
 ),
@@ -36,6 +37,7 @@ qol_norms as (
 measured as (
     -- the presenting substances' days of use at this TOP and at the Start TOP
     select
+        later_tops.as_of_window,
         later_tops.journey_id,
         later_tops.top_id,
         later_tops.submitter,
@@ -55,15 +57,18 @@ measured as (
         qol_norms.qol_norm
     from later_tops
     inner join start_tops
-        on start_tops.journey_id = later_tops.journey_id
+        on start_tops.as_of_window = later_tops.as_of_window
+       and start_tops.journey_id = later_tops.journey_id
     inner join substances
-        on substances.journey_id = later_tops.journey_id
+        on substances.as_of_window = later_tops.as_of_window
+       and substances.journey_id = later_tops.journey_id
     left join qol_norms
         on qol_norms.area = later_tops.journey_area
 ),
 
 conditions as (
     select
+        as_of_window,
         journey_id,
         top_id,
         submitter,

@@ -20,6 +20,7 @@ with outcome_flags as (
 qualifying_reviews as (
     -- one row per review x outcome whose condition it meets
     select
+        conditions.as_of_window,
         conditions.journey_id,
         outcome_flags.outcome_code,
         conditions.top_id,
@@ -44,7 +45,8 @@ second_reviews as (
     select r2.*
     from qualifying_reviews as r2
     semi join qualifying_reviews as r1
-        on r1.journey_id = r2.journey_id
+        on r1.as_of_window = r2.as_of_window
+       and r1.journey_id = r2.journey_id
        and r1.outcome_code = r2.outcome_code
        and r1.top_date < r2.top_date
        and r1.top_date >= r2.top_date - 365
@@ -55,7 +57,7 @@ first_second_reviews as (
     select *
     from second_reviews
     qualify row_number() over (
-        partition by journey_id, outcome_code
+        partition by as_of_window, journey_id, outcome_code
         order by top_date, submitter, top_id
     ) = 1
 ),
@@ -63,22 +65,25 @@ first_second_reviews as (
 evidence_first_reviews as (
     -- for the evidence, the latest r1 that pairs with the chosen r2
     select
+        r2.as_of_window,
         r2.journey_id,
         r2.outcome_code,
         r1.top_id as r1_top_id
     from first_second_reviews as r2
     inner join qualifying_reviews as r1
-        on r1.journey_id = r2.journey_id
+        on r1.as_of_window = r2.as_of_window
+       and r1.journey_id = r2.journey_id
        and r1.outcome_code = r2.outcome_code
        and r1.top_date < r2.top_date
        and r1.top_date >= r2.top_date - 365
     qualify row_number() over (
-        partition by r2.journey_id, r2.outcome_code
+        partition by r2.as_of_window, r2.journey_id, r2.outcome_code
         order by r1.top_date desc, r1.submitter, r1.top_id
     ) = 1
 )
 
 select
+    first_second_reviews.as_of_window,
     first_second_reviews.journey_id,
     first_second_reviews.outcome_code,
     first_second_reviews.top_date as outcome_date,
@@ -87,5 +92,6 @@ select
     first_second_reviews.top_id as r2_top_id
 from first_second_reviews
 inner join evidence_first_reviews
-    on evidence_first_reviews.journey_id = first_second_reviews.journey_id
+    on evidence_first_reviews.as_of_window = first_second_reviews.as_of_window
+   and evidence_first_reviews.journey_id = first_second_reviews.journey_id
    and evidence_first_reviews.outcome_code = first_second_reviews.outcome_code

@@ -1,10 +1,18 @@
--- Treatment journeys as of the latest run (spec/outputs.md marts.journeys): one row per
--- journey with its start, band at start, first provider and conversion date. Rebuilt whole by
--- every run; as_of_window says which window it describes.
+-- Treatment journeys as of the latest window run (spec/outputs.md marts.journeys): one row
+-- per journey with its start, band at start, first provider and conversion date. Rebuilt
+-- whole by every run, as of the last window it computes; as_of_window says which window it
+-- describes.
 {{ config(materialized='table') }}
 
-with journeys as (
-    select * from {{ ref('int_journeys') }}
+with latest_window as (
+    select max(as_of_window) as as_of_window from {{ ref('stg_run__windows') }}
+),
+
+journeys as (
+    select journeys.*
+    from {{ ref('int_journeys') }} as journeys
+    inner join latest_window
+        on latest_window.as_of_window = journeys.as_of_window
 ),
 
 starts as (
@@ -12,7 +20,7 @@ starts as (
 ),
 
 conversions as (
-    select journey_id, conversion_date from {{ ref('int_conversions') }}
+    select as_of_window, journey_id, conversion_date from {{ ref('int_conversions') }}
 )
 
 select
@@ -26,9 +34,11 @@ select
     journeys.pathway_at_assessment,
     starts.first_provider,
     conversions.conversion_date as converted_on,
-    {{ as_of_window() }} as as_of_window
+    journeys.as_of_window
 from journeys
 left join starts
-    on starts.journey_id = journeys.journey_id
+    on starts.as_of_window = journeys.as_of_window
+   and starts.journey_id = journeys.journey_id
 left join conversions
-    on conversions.journey_id = journeys.journey_id
+    on conversions.as_of_window = journeys.as_of_window
+   and conversions.journey_id = journeys.journey_id

@@ -1,6 +1,7 @@
 -- Outcome attainment per window (spec/outputs.md marts.outcome_attainment; grain
--- as_of_window x journey x outcome). Each window's run replaces that window's rows and keeps
--- the other windows' (the payments compare one window's entitlement with the previous one's).
+-- as_of_window x journey x outcome). A run replaces the rows of the windows it computes and
+-- keeps the other windows' (the payments compare one window's entitlement with the previous
+-- one's).
 {{ per_window_incremental('as_of_window') }}
 
 with attainment as (
@@ -8,11 +9,11 @@ with attainment as (
 ),
 
 journeys as (
-    select journey_id, pbr_id, area from {{ ref('int_journeys') }}
+    select as_of_window, journey_id, pbr_id, area from {{ ref('int_journeys') }}
 )
 
 select
-    cast({{ as_of_window() }} as varchar) as as_of_window,
+    cast(attainment.as_of_window as varchar) as as_of_window,
     attainment.journey_id,
     journeys.pbr_id,
     journeys.area,
@@ -25,4 +26,5 @@ select
     attainment.evidence
 from attainment
 inner join journeys
-    on journeys.journey_id = attainment.journey_id
+    on journeys.as_of_window = attainment.as_of_window
+   and journeys.journey_id = attainment.journey_id

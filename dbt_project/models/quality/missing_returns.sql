@@ -7,35 +7,38 @@
 {{ per_window_incremental('as_of_window') }}
 
 with contracts_in_force as (
-    select area, provider
-    from {{ ref('stg_config__contracts') }}
-    where start_date <= {{ as_of_end() }}
-        and end_date >= cast({{ as_of_window() }} || '-01' as date)
+    select run_windows.as_of_window, contracts.area, contracts.provider
+    from {{ ref('stg_config__contracts') }} as contracts
+    inner join {{ ref('stg_run__windows') }} as run_windows
+        on contracts.start_date <= {{ as_of_end('run_windows.as_of_window') }}
+       and contracts.end_date >= cast(run_windows.as_of_window || '-01' as date)
 ),
 
 expected as (
     select distinct
+        c.as_of_window,
         s.submitter,
         s.role,
         case when s.role = 'DWP' then null else s.area end as area
     from {{ ref('stg_config__submitters') }} as s
-    where
-        (s.role = 'PROVIDER' and s.submitter in (select provider from contracts_in_force))
-        or (s.role <> 'PROVIDER' and s.area in (select area from contracts_in_force))
+    inner join contracts_in_force as c
+        on (s.role = 'PROVIDER' and c.provider = s.submitter)
+        or (s.role <> 'PROVIDER' and c.area = s.area)
 ),
 
 sightings as (
     select
+        "window" as as_of_window,
         submitter,
         bool_or(status in ('LOADED', 'SUPERSEDED', 'DUPLICATE')) as received,
         string_agg(distinct reason, ', ' order by reason) filter (where status = 'REJECTED') as rejected_for
     from {{ ref('stg_quality__submissions') }}
-    where "window" = {{ as_of_window() }}
-    group by submitter
+    where "window" in {{ run_windows() }}
+    group by "window", submitter
 )
 
 select
-    cast({{ as_of_window() }} as varchar) as as_of_window,
+    cast(e.as_of_window as varchar) as as_of_window,
     cast(e.area as varchar) as area,
     cast(e.submitter as varchar) as submitter,
     cast(e.role as varchar) as role,
@@ -46,5 +49,7 @@ select
         end as varchar
     ) as detail
 from expected as e
-left join sightings as s on e.submitter = s.submitter
+left join sightings as s
+    on s.as_of_window = e.as_of_window
+   and s.submitter = e.submitter
 where not coalesce(s.received, false)

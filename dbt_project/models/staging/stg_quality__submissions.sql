@@ -1,4 +1,4 @@
--- Submissions seen, for windows up to the run's window.
+-- Every submission seen, with its status.
 select
     submission_id,
     submitter,
@@ -9,4 +9,3 @@ select
     reason,
     fingerprint
 from {{ source('quality', 'submissions') }}
-where "window" <= {{ as_of_window() }}

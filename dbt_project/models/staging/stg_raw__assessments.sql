@@ -1,4 +1,4 @@
--- assessments.csv records from submissions of windows up to the run's window (as of P).
+-- assessments.csv records of every submission seen (which of them count as of a window is
+-- decided in int_assessments__current).
 select *
 from {{ source('raw', 'assessments') }}
-where "window" <= {{ as_of_window() }}

@@ -1,4 +1,4 @@
--- employment.csv records from submissions of windows up to the run's window (as of P).
+-- employment.csv records of every submission seen (which of them count as of a window is
+-- decided in int_employment__current).
 select *
 from {{ source('raw', 'employment') }}
-where "window" <= {{ as_of_window() }}

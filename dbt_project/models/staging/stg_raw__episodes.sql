@@ -1,4 +1,4 @@
--- episodes.csv records from submissions of windows up to the run's window (as of P).
+-- episodes.csv records of every submission seen (which of them count as of a window is
+-- decided in int_episodes__current).
 select *
 from {{ source('raw', 'episodes') }}
-where "window" <= {{ as_of_window() }}

@@ -1,4 +1,4 @@
--- interventions.csv records from submissions of windows up to the run's window (as of P).
+-- interventions.csv records of every submission seen (which of them count as of a window is
+-- decided in int_interventions__current).
 select *
 from {{ source('raw', 'interventions') }}
-where "window" <= {{ as_of_window() }}

@@ -1,4 +1,4 @@
--- offences.csv records from submissions of windows up to the run's window (as of P).
+-- offences.csv records of every submission seen (which of them count as of a window is
+-- decided in int_offences__current).
 select *
 from {{ source('raw', 'offences') }}
-where "window" <= {{ as_of_window() }}

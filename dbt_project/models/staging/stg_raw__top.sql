@@ -1,4 +1,4 @@
--- top.csv records from submissions of windows up to the run's window (as of P).
+-- top.csv records of every submission seen (which of them count as of a window is
+-- decided in int_top__current).
 select *
 from {{ source('raw', 'top') }}
-where "window" <= {{ as_of_window() }}

@@ -4,33 +4,37 @@
 -- null cap and remaining.
 {{ per_window_incremental('payment_window') }}
 
-with window_year as (
+with window_years as (
     select
+        as_of_window,
         case
-            when month(cast({{ as_of_window() }} || '-01' as date)) >= 4 then year(cast({{ as_of_window() }} || '-01' as date))
-            else year(cast({{ as_of_window() }} || '-01' as date)) - 1
+            when month(cast(as_of_window || '-01' as date)) >= 4 then year(cast(as_of_window || '-01' as date))
+            else year(cast(as_of_window || '-01' as date)) - 1
         end as financial_year
+    from {{ ref('stg_run__windows') }}
 ),
 
 contracts as (
-    select contracts.*, window_year.financial_year
+    select contracts.*, window_years.as_of_window, window_years.financial_year
     from {{ ref('stg_config__contracts') }} as contracts
-    cross join window_year
+    cross join window_years
     -- contracts running at some point of the financial year
-    where contracts.start_date <= make_date(window_year.financial_year + 1, 3, 31)
-      and contracts.end_date >= make_date(window_year.financial_year, 4, 1)
+    where contracts.start_date <= make_date(window_years.financial_year + 1, 3, 31)
+      and contracts.end_date >= make_date(window_years.financial_year, 4, 1)
 ),
 
 payable as (
-    select contract_id, sum(payable_amount) as payable_to_date
-    from {{ ref('entitlements') }}, window_year
-    where as_of_window = {{ as_of_window() }}
-      and earned_date between make_date(window_year.financial_year, 4, 1) and make_date(window_year.financial_year + 1, 3, 31)
-    group by contract_id
+    select entitlements.as_of_window, entitlements.contract_id, sum(entitlements.payable_amount) as payable_to_date
+    from {{ ref('entitlements') }} as entitlements
+    inner join window_years
+        on window_years.as_of_window = entitlements.as_of_window
+    where entitlements.earned_date
+        between make_date(window_years.financial_year, 4, 1) and make_date(window_years.financial_year + 1, 3, 31)
+    group by entitlements.as_of_window, entitlements.contract_id
 )
 
 select
-    cast({{ as_of_window() }} as varchar) as payment_window,
+    cast(contracts.as_of_window as varchar) as payment_window,
     contracts.area,
     contracts.provider,
     contracts.contract_id,
@@ -40,4 +44,5 @@ select
     cast(contracts.annual_cap_gbp - coalesce(payable.payable_to_date, 0) as decimal(14, 2)) as cap_remaining
 from contracts
 left join payable
-    on payable.contract_id = contracts.contract_id
+    on payable.as_of_window = contracts.as_of_window
+   and payable.contract_id = contracts.contract_id

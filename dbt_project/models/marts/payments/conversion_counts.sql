@@ -1,11 +1,20 @@
 -- Conversions from Harm Minimisation to Recovery per contract period (spec/payments.md,
 -- "Conversion counts"; grain payment_window x provider x role): for the converting and for the
 -- receiving provider, how many journeys converted in window P (as known at P), and how many
--- conversions this run sees for the first time (any period). All-zero rows are left out.
+-- conversions the run for P sees for the first time (any period). All-zero rows are left out.
 {{ per_window_incremental('payment_window') }}
 
 with history as (
     select * from {{ ref('int_conversion_history') }}
+),
+
+-- Each window of the run with the window run before it (null before the first window).
+run_windows as (
+    select
+        run_windows.as_of_window as payment_window,
+        (select max(earlier.as_of_window) from history as earlier where earlier.as_of_window < run_windows.as_of_window)
+            as previous_window
+    from {{ ref('stg_run__windows') }} as run_windows
 ),
 
 by_role as (
@@ -15,29 +24,36 @@ by_role as (
 ),
 
 current_run as (
-    select * from by_role where as_of_window = {{ as_of_window() }}
+    select run_windows.payment_window, by_role.*
+    from by_role
+    inner join run_windows
+        on run_windows.payment_window = by_role.as_of_window
 ),
 
 previous_run as (
-    select * from by_role
-    where as_of_window = (select max(as_of_window) from history where as_of_window < {{ as_of_window() }})
+    select run_windows.payment_window, by_role.*
+    from by_role
+    inner join run_windows
+        on run_windows.previous_window = by_role.as_of_window
 ),
 
 counted as (
     select
+        current_run.payment_window,
         current_run.area,
         current_run.provider,
         current_run.role,
-        count(*) filter (where {{ window_of('current_run.conversion_date') }} = {{ as_of_window() }}) as conversions_in_period,
+        count(*) filter (where {{ window_of('current_run.conversion_date') }} = current_run.payment_window) as conversions_in_period,
         count(*) filter (where previous_run.journey_id is null) as first_seen_in_run
     from current_run
     left join previous_run
-        on previous_run.journey_id = current_run.journey_id
+        on previous_run.payment_window = current_run.payment_window
+       and previous_run.journey_id = current_run.journey_id
        and previous_run.role = current_run.role
        and previous_run.provider = current_run.provider
     group by all
 )
 
-select cast({{ as_of_window() }} as varchar) as payment_window, *
+select cast(payment_window as varchar) as payment_window, * exclude (payment_window)
 from counted
 where conversions_in_period > 0 or first_seen_in_run > 0

@@ -24,7 +24,7 @@ running as (
     select
         *,
         coalesce(sum(gross_amount) over (
-            partition by contract_id, financial_year
+            partition by as_of_window, contract_id, financial_year
             order by earned_date, line_key
             rows between unbounded preceding and 1 preceding
         ), 0) as gross_before
@@ -32,7 +32,7 @@ running as (
 )
 
 select
-    cast({{ as_of_window() }} as varchar) as as_of_window,
+    cast(as_of_window as varchar) as as_of_window,
     line_key,
     journey_id,
     pbr_id,

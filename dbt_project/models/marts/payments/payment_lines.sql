@@ -1,30 +1,42 @@
--- The payment run for window P (spec/payments.md, "The payment run for P"; grain
--- payment_window x line_key x status): the entitlement as of P against the entitlement of the
--- previous run, line key by line key. NEW pays a line that is new or changed (provider,
--- contract or payable); REVERSAL takes back the old line that disappeared or changed. Over all
--- runs up to P, a line key's lines sum to its payable amount as of P.
+-- The payment run for each window P of the run (spec/payments.md, "The payment run for P";
+-- grain payment_window x line_key x status): the entitlement as of P against the entitlement
+-- of the previous window run, line key by line key. NEW pays a line that is new or changed
+-- (provider, contract or payable); REVERSAL takes back the old line that disappeared or
+-- changed. Over all runs up to P, a line key's lines sum to its payable amount as of P.
 {{ per_window_incremental('payment_window') }}
 
 with entitlements as (
     select * from {{ ref('entitlements') }}
 ),
 
-current_run as (
-    select * from entitlements where as_of_window = {{ as_of_window() }}
+-- Each window of the run with the window run before it: null before the first window.
+-- Windows run in order (the pipeline refuses to skip one), and marts.entitlements already
+-- holds this run's windows, so that is the entitlement as of P - 1.
+run_windows as (
+    select
+        run_windows.as_of_window as payment_window,
+        (select max(earlier.as_of_window) from entitlements as earlier where earlier.as_of_window < run_windows.as_of_window)
+            as previous_window
+    from {{ ref('stg_run__windows') }} as run_windows
 ),
 
--- The previous run's entitlement: empty before the first window. Windows run in order (the
--- pipeline refuses to skip one), so this is the entitlement as of P - 1.
-previous_run as (
-    select *
+current_run as (
+    select run_windows.payment_window, entitlements.*
     from entitlements
-    where as_of_window = (
-        select max(as_of_window) from entitlements where as_of_window < {{ as_of_window() }}
-    )
+    inner join run_windows
+        on run_windows.payment_window = entitlements.as_of_window
+),
+
+previous_run as (
+    select run_windows.payment_window, entitlements.*
+    from entitlements
+    inner join run_windows
+        on run_windows.previous_window = entitlements.as_of_window
 ),
 
 compared as (
     select
+        coalesce(current_run.payment_window, previous_run.payment_window) as payment_window,
         current_run.line_key as current_key,
         previous_run.line_key as previous_key,
         current_run.provider is distinct from previous_run.provider
@@ -32,25 +44,30 @@ compared as (
             or current_run.payable_amount is distinct from previous_run.payable_amount as changed
     from current_run
     full outer join previous_run
-        on previous_run.line_key = current_run.line_key
+        on previous_run.payment_window = current_run.payment_window
+       and previous_run.line_key = current_run.line_key
 ),
 
 new_lines as (
     select current_run.*, 'NEW' as status, current_run.payable_amount as amount
     from current_run
-    inner join compared on compared.current_key = current_run.line_key
+    inner join compared
+        on compared.payment_window = current_run.payment_window
+       and compared.current_key = current_run.line_key
     where compared.changed
 ),
 
 reversals as (
     select previous_run.*, 'REVERSAL' as status, -previous_run.payable_amount as amount
     from previous_run
-    inner join compared on compared.previous_key = previous_run.line_key
+    inner join compared
+        on compared.payment_window = previous_run.payment_window
+       and compared.previous_key = previous_run.line_key
     where compared.changed
 )
 
 select
-    cast({{ as_of_window() }} as varchar) as payment_window,
+    cast(payment_window as varchar) as payment_window,
     line_key, journey_id, pbr_id, area, kind, outcome_code, provider, contract_id, band,
     earned_date, earned_window, status,
     cast(amount as decimal(14, 2)) as amount

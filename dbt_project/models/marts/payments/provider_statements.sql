@@ -1,6 +1,7 @@
--- Each provider's statement lines for window P (spec/outputs.md marts.provider_statements;
--- grain payment_window x provider x kind x outcome_code x status): count and amount of the
--- run's payment lines. The provider's net amount due is the sum of its rows.
+-- Each provider's statement lines per payment window (spec/outputs.md
+-- marts.provider_statements; grain payment_window x provider x kind x outcome_code x status):
+-- count and amount of the run's payment lines. The provider's net amount due is the sum of
+-- its rows.
 {{ per_window_incremental('payment_window') }}
 
 select
@@ -13,5 +14,5 @@ select
     count(*) as line_count,
     cast(sum(amount) as decimal(14, 2)) as amount
 from {{ ref('payment_lines') }}
-where payment_window = {{ as_of_window() }}
+where payment_window in {{ run_windows() }}
 group by all
