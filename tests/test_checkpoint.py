@@ -78,7 +78,7 @@ def run(tmp_path: Path, *changes: str) -> CheckpointResult:
     warehouse = build_warehouse(tmp_path / "w.duckdb", *changes)
     con = duckdb.connect(str(warehouse), read_only=True)  # the checkpoint must not write
     try:
-        return run_payment_checkpoint(con, WINDOW, tmp_path / "validation" / WINDOW)
+        return run_payment_checkpoint(con, [WINDOW], tmp_path / "validation" / WINDOW)
     finally:
         con.close()
 
@@ -170,9 +170,42 @@ def test_statement_off_by_1p_fails_twice_and_the_message_names_the_first(tmp_pat
         "provider_statements: amount = sum of payment_lines",
         "provider_statements: provider net = sum of its payment_lines",
     ]
-    assert result.failures[0].rows == [{"provider": "P2", "kind": "CONVERSION", "outcome_code": "", "status": "NEW",
+    assert result.failures[0].rows == [{"payment_window": WINDOW, "provider": "P2", "kind": "CONVERSION",
+                                        "outcome_code": "", "status": "NEW",
                                         "statement_amount_pence": 40001, "lines_amount_pence": 40000}]
-    assert result.failures[1].rows == [{"provider": "P2", "statement_net_pence": 40001, "lines_net_pence": 40000}]
+    assert result.failures[1].rows == [{"payment_window": WINDOW, "provider": "P2",
+                                        "statement_net_pence": 40001, "lines_net_pence": 40000}]
     assert result.message().startswith(
         "GX checkpoint failed: provider_statements: amount = sum of payment_lines (1 row: {")
     assert result.message().endswith("; 1 more failing")
+
+
+# 2012-12 as a window of the same run: J4 was entitled then and paid.
+EARLIER_WINDOW = [
+    "INSERT INTO marts.entitlements VALUES "
+    "('2012-12', 'J4|ATTACHMENT|', 'OXF', 'ATTACHMENT', NULL, 'P1', 1, '2012-12-01', 100.00, 100.00)",
+    "INSERT INTO marts.provider_statements VALUES ('2012-12', 'OXF', 'P1', 'ATTACHMENT', NULL, 'NEW', 1, 100.00)",
+]
+
+
+def run_both(tmp_path: Path, *changes: str) -> CheckpointResult:
+    tmp_path.mkdir()
+    warehouse = build_warehouse(tmp_path / "w.duckdb", *EARLIER_WINDOW, *changes)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return run_payment_checkpoint(con, ["2012-12", WINDOW], tmp_path / "validation" / "2012-12..2013-01")
+    finally:
+        con.close()
+
+
+def test_one_checkpoint_validates_every_window_of_the_run_and_names_the_window_of_a_failure(tmp_path):
+    assert run_both(tmp_path / "good").success
+    # 2012-12's line paid 1p too much: its own cumulative breaks in 2012-12, and the reversal
+    # of 2013-01 no longer takes it back to zero.
+    result = run_both(tmp_path / "bad", "UPDATE marts.payment_lines SET amount = 100.01 WHERE payment_window = '2012-12'",
+                      "UPDATE marts.provider_statements SET amount = 100.01 WHERE payment_window = '2012-12'")
+    assert [f.expectation for f in result.failures] == ["payment_lines: cumulative amount to window = payable as of window"]
+    assert result.failures[0].rows == [
+        {"payment_window": "2012-12", "line_key": "J4|ATTACHMENT|", "paid_to_date_pence": 10001, "payable_pence": 10000},
+        {"payment_window": "2013-01", "line_key": "J4|ATTACHMENT|", "paid_to_date_pence": 1, "payable_pence": 0},
+    ]

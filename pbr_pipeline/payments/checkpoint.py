@@ -1,10 +1,12 @@
-"""The Great Expectations (GX Core 1.x) checkpoint that gates a window's payment outputs.
+"""The Great Expectations (GX Core 1.x) checkpoint that gates the payment outputs of a run's windows.
 
-It reads the window's rows of marts.entitlements, marts.payment_lines and
-marts.provider_statements (plus the config.schedule* tables for the amount bounds) into small
-pandas frames, one per question, and validates each frame with its own Expectation Suite,
-ValidationDefinition and Checkpoint, all under one run id. Every expectation is evaluated even
-when another fails. The run's Data Docs site is written to `docs_dir` (docs/payment-checkpoint.md).
+It reads the rows of the run's windows of marts.entitlements, marts.payment_lines and
+marts.provider_statements (plus the config.schedule* tables for the amount bounds) into
+pandas frames, one per question, every window of the run in the same frame (the grain and
+every comparison include the window), and validates each frame with its own Expectation
+Suite, ValidationDefinition and Checkpoint, all under one run id: GX costs the same for one
+window as for twenty-four. Every expectation is evaluated even when another fails. The run's
+Data Docs site is written to `docs_dir` (docs/payment-checkpoint.md).
 
 Money is compared in whole pence (BIGINT), never as floats.
 
@@ -67,7 +69,7 @@ _LINES_SQL = """
 SELECT payment_window, line_key, status, provider, kind, coalesce(outcome_code, '') AS outcome_code,
        CAST(amount * 100 AS BIGINT) AS amount_pence
 FROM marts.payment_lines
-WHERE payment_window = $window
+WHERE list_contains($windows, payment_window)
 """
 
 # The bound is taken from the area's schedule in force on the earned date (the latest
@@ -88,55 +90,62 @@ LEFT JOIN config.schedule_bands b
        ON b.area = e.area AND b.effective_from = s.effective_from AND b.band = e.band
 LEFT JOIN config.schedule_weights w
        ON w.area = e.area AND w.effective_from = s.effective_from AND w.outcome_code = e.outcome_code
-WHERE e.as_of_window = $window
+WHERE list_contains($windows, e.as_of_window)
 """
 
 _STATEMENTS_SQL = """
 SELECT payment_window, provider, kind, coalesce(outcome_code, '') AS outcome_code, status,
        line_count, CAST(amount * 100 AS BIGINT) AS amount_pence
 FROM marts.provider_statements
-WHERE payment_window = $window
+WHERE list_contains($windows, payment_window)
 """
 
 _STATEMENT_VS_LINES_SQL = """
 WITH stmt AS (
-    SELECT provider, kind, coalesce(outcome_code, '') AS outcome_code, status,
+    SELECT payment_window, provider, kind, coalesce(outcome_code, '') AS outcome_code, status,
            sum(line_count) AS line_count, sum(amount) AS amount
-    FROM marts.provider_statements WHERE payment_window = $window GROUP BY ALL
+    FROM marts.provider_statements WHERE list_contains($windows, payment_window) GROUP BY ALL
 ), lines AS (
-    SELECT provider, kind, coalesce(outcome_code, '') AS outcome_code, status,
+    SELECT payment_window, provider, kind, coalesce(outcome_code, '') AS outcome_code, status,
            count(*) AS line_count, sum(amount) AS amount
-    FROM marts.payment_lines WHERE payment_window = $window GROUP BY ALL
+    FROM marts.payment_lines WHERE list_contains($windows, payment_window) GROUP BY ALL
 )
-SELECT provider, kind, outcome_code, status,
+SELECT payment_window, provider, kind, outcome_code, status,
        CAST(coalesce(stmt.amount, 0) * 100 AS BIGINT) AS statement_amount_pence,
        CAST(coalesce(lines.amount, 0) * 100 AS BIGINT) AS lines_amount_pence,
        CAST(coalesce(stmt.line_count, 0) AS BIGINT) AS statement_line_count,
        CAST(coalesce(lines.line_count, 0) AS BIGINT) AS lines_line_count
-FROM stmt FULL JOIN lines USING (provider, kind, outcome_code, status)
+FROM stmt FULL JOIN lines USING (payment_window, provider, kind, outcome_code, status)
 """
 
+# For each window P of the run: what the payment lines of every window up to P add up to,
+# line key by line key, against the payable amount as of P.
 _CUMULATIVE_SQL = """
-WITH paid AS (
-    SELECT line_key, sum(amount) AS amount FROM marts.payment_lines
-    WHERE payment_window <= $window GROUP BY line_key
+WITH run_windows AS (
+    SELECT unnest($windows) AS payment_window
+), paid AS (
+    SELECT run_windows.payment_window, lines.line_key, sum(lines.amount) AS amount
+    FROM marts.payment_lines AS lines
+    JOIN run_windows ON lines.payment_window <= run_windows.payment_window
+    GROUP BY ALL
 ), entitled AS (
-    SELECT line_key, payable_amount FROM marts.entitlements WHERE as_of_window = $window
+    SELECT as_of_window AS payment_window, line_key, payable_amount
+    FROM marts.entitlements WHERE list_contains($windows, as_of_window)
 )
-SELECT line_key,
+SELECT payment_window, line_key,
        CAST(coalesce(paid.amount, 0) * 100 AS BIGINT) AS paid_to_date_pence,
        CAST(coalesce(entitled.payable_amount, 0) * 100 AS BIGINT) AS payable_pence
-FROM paid FULL JOIN entitled USING (line_key)
+FROM paid FULL JOIN entitled USING (payment_window, line_key)
 """
 
 
-def _frames(con: duckdb.DuckDBPyConnection, window: str) -> dict[str, pd.DataFrame]:
+def _frames(con: duckdb.DuckDBPyConnection, windows: list[str]) -> dict[str, pd.DataFrame]:
     def read(sql: str) -> pd.DataFrame:
-        return con.execute(sql, {"window": window}).df()
+        return con.execute(sql, {"windows": windows}).df()
 
     statement_vs_lines = read(_STATEMENT_VS_LINES_SQL)
     provider_net = (
-        statement_vs_lines.groupby("provider", as_index=False)[["statement_amount_pence", "lines_amount_pence"]]
+        statement_vs_lines.groupby(["payment_window", "provider"], as_index=False)[["statement_amount_pence", "lines_amount_pence"]]
         .sum()
         .rename(columns={"statement_amount_pence": "statement_net_pence", "lines_amount_pence": "lines_net_pence"})
     )
@@ -154,12 +163,12 @@ def _frames(con: duckdb.DuckDBPyConnection, window: str) -> dict[str, pd.DataFra
 
 # Columns that identify an offending row in GX's unexpected_index_list (and in Data Docs).
 _ROW_KEYS = {
-    "payment_lines": ["line_key", "status"],
-    "entitlements": ["line_key", "earned_date", "schedule_from"],
-    "provider_statements": ["provider", "kind", "outcome_code", "status"],
-    "statement_vs_lines": ["provider", "kind", "outcome_code", "status"],
-    "provider_net": ["provider"],
-    "cumulative": ["line_key"],
+    "payment_lines": ["payment_window", "line_key", "status"],
+    "entitlements": ["as_of_window", "line_key", "earned_date", "schedule_from"],
+    "provider_statements": ["payment_window", "provider", "kind", "outcome_code", "status"],
+    "statement_vs_lines": ["payment_window", "provider", "kind", "outcome_code", "status"],
+    "provider_net": ["payment_window", "provider"],
+    "cumulative": ["payment_window", "line_key"],
 }
 
 
@@ -224,8 +233,9 @@ def _expectations() -> dict[str, list[tuple[str, Expectation]]]:
 # --- The run. ----------------------------------------------------------------------------------
 
 
-def run_payment_checkpoint(con: duckdb.DuckDBPyConnection, window: str, docs_dir: Path) -> CheckpointResult:
-    """Validate the payment outputs of `window`; write this run's Data Docs under `docs_dir`.
+def run_payment_checkpoint(con: duckdb.DuckDBPyConnection, windows: list[str], docs_dir: Path) -> CheckpointResult:
+    """Validate the payment outputs of every window of `windows` at once; write this run's
+    Data Docs under `docs_dir`.
 
     Reads the warehouse only. Returns success, the failures in expectation order (each with up
     to 20 offending rows), the number of expectations evaluated and the Data Docs index.
@@ -234,12 +244,13 @@ def run_payment_checkpoint(con: duckdb.DuckDBPyConnection, window: str, docs_dir
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
-    frames = _frames(con, window)
+    frames = _frames(con, windows)
     docs_dir = Path(docs_dir).resolve()
     _clear_previous_docs(docs_dir)
     context = gx.get_context(mode="ephemeral", project_config=_project_config(docs_dir))
     source = context.data_sources.add_pandas("warehouse")
-    run_id = RunIdentifier(run_name=f"payments-{window}", run_time=dt.datetime.now(dt.timezone.utc))
+    label = windows[0] if len(windows) == 1 else f"{windows[0]}..{windows[-1]}"
+    run_id = RunIdentifier(run_name=f"payments-{label}", run_time=dt.datetime.now(dt.timezone.utc))
 
     order: list[str] = []  # readable names, in the order failures are reported
     keys: dict[str, list[str]] = {}  # readable name -> the columns that identify its rows
@@ -311,7 +322,7 @@ def _project_config(docs_dir: Path):
 
 
 def _clear_previous_docs(docs_dir: Path) -> None:
-    """A re-run replaces the window's docs: drop the pages GX wrote there before (only those)."""
+    """A re-run replaces the run's docs: drop the pages GX wrote there before (only those)."""
     for name in ("index.html", "validations", "expectations"):
         path = docs_dir / name
         if path.is_dir():
