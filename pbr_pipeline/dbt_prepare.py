@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -44,14 +45,23 @@ def prepare_if_dev() -> None:
         prepare()
 
 
+# What `dbt docs generate` writes that the docs site needs.
+DOCS_FILES = ("index.html", "catalog.json", "manifest.json")
+
+
 def generate_docs(settings: Settings) -> Path:
-    """`dbt docs generate` against the warehouse, kept in PBR_DBT_DOCS_DIR (index.html, catalog.json)."""
+    """`dbt docs generate` against the warehouse, kept in PBR_DBT_DOCS_DIR (index.html,
+    catalog.json, manifest.json). It works in the runs' target folder, whose partial parse it
+    reuses, and does not compile the models again: the run has just built them."""
     command = [
-        DBT_EXECUTABLE, "docs", "generate", "--quiet", "--vars", dbt_vars(settings.warehouse),
+        DBT_EXECUTABLE, "docs", "generate", "--quiet", "--no-compile", "--vars", dbt_vars(settings.warehouse),
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(settings.dbt_docs_dir),
+        "--target-path", str(settings.dbt_target_dir),
     ]
     subprocess.run(command, check=True, cwd=DBT_PROJECT_DIR, capture_output=True)
+    settings.dbt_docs_dir.mkdir(parents=True, exist_ok=True)
+    for name in DOCS_FILES:
+        shutil.copyfile(settings.dbt_target_dir / name, settings.dbt_docs_dir / name)
     return settings.dbt_docs_dir / "index.html"
 
 
