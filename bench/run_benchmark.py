@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/run_benchmark.py [--windows 12] [--scale national] [--out bench/out]
 
-Generates the returns (`pbr generate`), then runs `pbr run` over the window range (a backfill,
-one Dagster run per window) in a fresh warehouse, and reports per stage (generate, ingest, dbt,
-payments, exports) and in total the wall time and peak memory, for the last window alone
-(one window's run) and for the whole range. Stage times come from the Dagster event log of
+Generates the returns (`pbr generate`), then in a fresh warehouse runs `pbr run` over every
+window but the last (a backfill: one Dagster run, one dbt build for the whole range), then the
+last window alone (the monthly run), and reports per stage (generate, ingest, dbt, payments,
+exports) and in total the wall time and peak memory, for the last window alone (one window's
+run) and for the whole range (both runs). Stage times come from the Dagster event log of
 each run; peak memory is the largest resident set of any process of a command (the pbr process
 or the dbt process it starts). The floor is the time DuckDB alone takes to read the window's
 CSVs. Results go to <out>/results.json and are printed as a table.
@@ -62,16 +63,17 @@ def timed(command: list[str], env: dict) -> tuple[float, float]:
 
 
 def stage_times(dagster_home: Path) -> dict[str, dict[str, float]]:
-    """Per run (window) and stage, seconds from step start to step end, from the event log."""
+    """Per run (its windows, `first..last`) and stage, seconds from step start to step end, from the event log."""
     from dagster import DagsterEventType, DagsterInstance
 
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     times: dict[str, dict[str, float]] = {}
     with DagsterInstance.get() as instance:
         for run in instance.get_runs():
-            window = run.tags.get("dagster/partition", "")[:7]
+            first = run.tags.get("dagster/asset_partition_range_start", "")[:7]
+            last = run.tags.get("dagster/asset_partition_range_end", "")[:7]
             starts: dict[str, float] = {}
-            stages = times.setdefault(window, {})
+            stages = times.setdefault(first if first == last else f"{first}..{last}", {})
             for entry in instance.all_logs(run.run_id):
                 event = entry.dagster_event
                 if event is None or event.step_key is None:
@@ -135,10 +137,10 @@ def main() -> None:
         "seconds": round(results["backfill_before_last"]["seconds"] + seconds, 1),
         "peak_mib": max(results["backfill_before_last"]["peak_mib"], round(peak)),
     }
-    per_window = stage_times(home)
-    results["one_window"]["stages"] = {k: round(v, 1) for k, v in sorted(per_window.get(last, {}).items())}
+    per_run = stage_times(home)
+    results["one_window"]["stages"] = {k: round(v, 1) for k, v in sorted(per_run.get(last, {}).items())}
     totals: dict[str, float] = {}
-    for stages in per_window.values():
+    for stages in per_run.values():
         for stage, value in stages.items():
             totals[stage] = totals.get(stage, 0.0) + value
     results["backfill"]["stages"] = {k: round(v, 1) for k, v in sorted(totals.items())}
