@@ -7,10 +7,11 @@
     last_day(cast({{ window_column }} || '-01' as date))
 {%- endmacro %}
 
-{#- The windows of this run, as a subquery, for hooks and test filters (where a ref would not
-    be rendered): the relation is the source control.run_windows. -#}
+{#- The windows of this run, as a subquery, for incremental hooks and predicates. By name, not
+    source(): a config is rendered where the model's sources need not be known (unit tests),
+    and the tests' `where` filters, which cannot call a macro, name it the same way. -#}
 {% macro run_windows() -%}
-    (select as_of_window from {{ source('control', 'run_windows') }})
+    (select as_of_window from control.run_windows)
 {%- endmacro %}
 
 {% macro window_of(date_expr) -%}
@@ -19,5 +20,5 @@
 
 {#- The latest window of this run: the one marts.journeys describes. -#}
 {% macro latest_run_window() -%}
-    (select max(as_of_window) from {{ source('control', 'run_windows') }})
+    (select max(as_of_window) from control.run_windows)
 {%- endmacro %}
