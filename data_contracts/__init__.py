@@ -10,7 +10,7 @@ from data_contracts.employment import Employment
 from data_contracts.episodes import Episodes
 from data_contracts.interventions import Interventions
 from data_contracts.offences import Offences
-from data_contracts.rules import RowContract, SubmissionContext, add_context
+from data_contracts.rules import RowContract, SubmissionContext, add_context, context_values
 from data_contracts.top import Top
 
 CONTRACTS: dict[str, type[RowContract]] = {
@@ -23,6 +23,7 @@ CONTRACTS: dict[str, type[RowContract]] = {
 }
 
 FAILURE_COLUMNS = ["line_number", "column_name", "reason"]
+ROW_FAILURE_COLUMNS = ["row", "column_name", "reason"]
 
 
 def required_columns(table: str) -> tuple[str, ...]:
@@ -32,13 +33,25 @@ def required_columns(table: str) -> tuple[str, ...]:
 
 
 def row_failures(table: str, frame: pd.DataFrame, context: SubmissionContext) -> pd.DataFrame:
-    """Every (line_number, column_name, reason) that breaks the table's contract.
+    """Every (line_number, column_name, reason) that breaks the table's contract, in that order.
 
-    `frame` holds every spec column as trimmed text (null for empty), indexed by line number.
+    `frame` holds one file's rows: every spec column as trimmed text (null for empty), indexed
+    by line number.
+    """
+    failures = contract_failures(table, add_context(frame, context))
+    return failures.rename(columns={"row": "line_number"})
+
+
+def contract_failures(table: str, framed: pd.DataFrame) -> pd.DataFrame:
+    """Every (row, column_name, reason) that breaks the table's contract, sorted and distinct.
+
+    `framed` holds the rows of one file or of many: every spec column as trimmed text (null
+    for empty) and every context column (`add_context`, `context_values`); `row` is the label
+    of the failing row in its index, which must be unique.
     """
     contract = CONTRACTS[table]
     try:
-        contract.validate(add_context(frame, context), lazy=True)
+        contract.validate(framed, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         unexpected = cases[~cases["check"].astype(str).str.contains(":", regex=False)]
@@ -48,13 +61,14 @@ def row_failures(table: str, frame: pd.DataFrame, context: SubmissionContext) ->
         reason_column = cases["check"].str.split(":", n=1, expand=True)
         failures = pd.DataFrame(
             {
-                "line_number": cases["index"].astype(int),
+                "row": cases["index"].astype(int),
                 "column_name": reason_column[1],
                 "reason": reason_column[0],
             }
         )
-        return failures.drop_duplicates().sort_values(FAILURE_COLUMNS).reset_index(drop=True)
-    return pd.DataFrame(columns=FAILURE_COLUMNS)
+        return failures.drop_duplicates().sort_values(ROW_FAILURE_COLUMNS).reset_index(drop=True)
+    return pd.DataFrame(columns=ROW_FAILURE_COLUMNS)
 
 
-__all__ = ["CONTRACTS", "SubmissionContext", "required_columns", "row_failures"]
+__all__ = ["CONTRACTS", "SubmissionContext", "add_context", "context_values", "contract_failures",
+           "required_columns", "row_failures"]

@@ -15,7 +15,9 @@ every check:
 
 The configuration- and window-dependent rules read context columns (`ctx_*`) that
 `add_context` puts on the frame: the submitter's area, the window's last day, the area's bands
-and providers.
+and providers. The rows of many files can be validated in one call (ingest validates a whole
+window's files of a table at once): each row then carries its own file's context, and
+`ctx_file` tells the files apart, so that a key is a DUPLICATE_KEY only within its own file.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ DECIMAL_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
 DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # [0]: no such month
 
-CONTEXT_COLUMNS = ("ctx_area", "ctx_window_end", "ctx_bands", "ctx_providers")
+CONTEXT_COLUMNS = ("ctx_file", "ctx_area", "ctx_window_end", "ctx_bands", "ctx_providers")
 
 
 @dataclass(frozen=True)
@@ -56,13 +58,19 @@ class SubmissionContext:
     providers: tuple[str, ...]
 
 
+def context_values(context: SubmissionContext) -> dict[str, str]:
+    """The text context columns of every row of a file of that submission (`ctx_file` apart)."""
+    return {
+        "ctx_area": context.area or "",
+        "ctx_window_end": context.window_end,
+        "ctx_bands": ",".join(str(band) for band in context.bands),
+        "ctx_providers": ",".join(context.providers),
+    }
+
+
 def add_context(frame: pd.DataFrame, context: SubmissionContext) -> pd.DataFrame:
-    return frame.assign(
-        ctx_area=context.area or "",
-        ctx_window_end=context.window_end,
-        ctx_bands=",".join(str(band) for band in context.bands),
-        ctx_providers=",".join(context.providers),
-    )
+    """One file's rows with its context: the frame as `row_failures` validates it."""
+    return frame.assign(ctx_file=0, **context_values(context))
 
 
 def parses_as_integer(values: pd.Series) -> pd.Series:
@@ -139,7 +147,8 @@ def _declared_rules(meta: dict) -> list[tuple[str, str, Callable, bool]]:
     rules: list[tuple[str, str, Callable, bool]] = [
         ("REQUIRED", key, lambda f: f[key].notna(), True),
         ("PATTERN", key, lambda f: f[key].str.fullmatch(KEY_PATTERN), True),
-        ("DUPLICATE_KEY", key, lambda f: ~(f[key].notna() & f[key].duplicated(keep=False)), True),
+        # A key seen twice in one file: every copy (rows of other files do not count).
+        ("DUPLICATE_KEY", key, lambda f: ~(f[key].notna() & f[["ctx_file", key]].duplicated(keep=False)), True),
         ("REQUIRED", "pbr_id", lambda f: f["pbr_id"].notna(), True),
         ("PATTERN", "pbr_id", lambda f: f["pbr_id"].str.fullmatch(PBR_ID_PATTERN), True),
         ("AREA_MISMATCH", "pbr_id", _area_matches, True),
@@ -177,6 +186,7 @@ class RowContract(pa.DataFrameModel):
 
     pbr_id: Series[object] = pa.Field(nullable=True)
     deleted: Series[object] = pa.Field(nullable=True)
+    ctx_file: Series[int] = pa.Field()
     ctx_area: Series[object] = pa.Field()
     ctx_window_end: Series[object] = pa.Field()
     ctx_bands: Series[object] = pa.Field()
