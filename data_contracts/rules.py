@@ -73,21 +73,57 @@ def add_context(frame: pd.DataFrame, context: SubmissionContext) -> pd.DataFrame
     return frame.assign(ctx_file=0, **context_values(context))
 
 
+def by_distinct(values: pd.Series, judge: Callable[[np.ndarray], list], missing) -> pd.Series:
+    """`judge` of each distinct value, once (a column holds few distinct values: codes, counts,
+    dates), spread back over the rows; `missing` on a null. `judge` gets the distinct values
+    and gives one result for each, in order, as it would give for every row."""
+    codes, distinct = pd.factorize(values)
+    # A null has code -1, which picks the `missing` appended at the end.
+    judged = np.empty(len(distinct) + 1, dtype=object)
+    judged[:-1] = judge(distinct)
+    judged[-1] = missing
+    return pd.Series(judged[codes], index=values.index)
+
+
+def fullmatches(values: pd.Series, pattern: str) -> pd.Series:
+    """True where the text matches the whole pattern, False where not, null on a null (as
+    pandas' `str.fullmatch`, one match per distinct text)."""
+    regex = re.compile(pattern)
+    return by_distinct(values, lambda distinct: [regex.fullmatch(text) is not None for text in distinct], None)
+
+
 def parses_as_integer(values: pd.Series) -> pd.Series:
-    return values.str.fullmatch(INTEGER_PATTERN).eq(True)
+    return fullmatches(values, INTEGER_PATTERN).eq(True)
 
 
 def as_integer(values: pd.Series) -> pd.Series:
     """The integer value where the text is a valid integer, NaN elsewhere."""
-    return pd.to_numeric(values.where(parses_as_integer(values)), errors="coerce")
+    return _as_number(values, INTEGER_PATTERN)
 
 
 def parses_as_decimal(values: pd.Series) -> pd.Series:
-    return values.str.fullmatch(DECIMAL_PATTERN).eq(True)
+    return fullmatches(values, DECIMAL_PATTERN).eq(True)
 
 
 def as_decimal(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values.where(parses_as_decimal(values)), errors="coerce")
+    return _as_number(values, DECIMAL_PATTERN)
+
+
+def _as_number(values: pd.Series, pattern: str) -> pd.Series:
+    """The number where the text matches the pattern, NaN elsewhere (parsed once per distinct text)."""
+    regex = re.compile(pattern)
+
+    def numbers(distinct: np.ndarray) -> list:
+        texts = pd.Series(distinct, dtype=object)
+        parsed = pd.to_numeric(texts.where([regex.fullmatch(text) is not None for text in distinct]), errors="coerce")
+        return parsed.astype(float).tolist()
+
+    return by_distinct(values, numbers, np.nan).astype(float)
+
+
+def within(numbers: pd.Series, low, high) -> pd.Series:
+    """Not below `low` and not above `high` (a bound of None: none that side); NaN passes."""
+    return ~numbers.lt(low) & ~numbers.gt(high)
 
 
 def as_date_number(values: pd.Series) -> pd.Series:
@@ -146,26 +182,26 @@ def _declared_rules(meta: dict) -> list[tuple[str, str, Callable, bool]]:
     key = meta["key"]
     rules: list[tuple[str, str, Callable, bool]] = [
         ("REQUIRED", key, lambda f: f[key].notna(), True),
-        ("PATTERN", key, lambda f: f[key].str.fullmatch(KEY_PATTERN), True),
+        ("PATTERN", key, lambda f: fullmatches(f[key], KEY_PATTERN), True),
         # A key seen twice in one file: every copy (rows of other files do not count).
         ("DUPLICATE_KEY", key, lambda f: ~(f[key].notna() & f[["ctx_file", key]].duplicated(keep=False)), True),
         ("REQUIRED", "pbr_id", lambda f: f["pbr_id"].notna(), True),
-        ("PATTERN", "pbr_id", lambda f: f["pbr_id"].str.fullmatch(PBR_ID_PATTERN), True),
+        ("PATTERN", "pbr_id", lambda f: fullmatches(f["pbr_id"], PBR_ID_PATTERN), True),
         ("AREA_MISMATCH", "pbr_id", _area_matches, True),
         ("CODE", "deleted", lambda f: f["deleted"].isna() | f["deleted"].isin(YES_NO), True),
     ]
     for column in meta.get("required", ()):
         rules.append(("REQUIRED", column, lambda f, c=column: f[c].notna(), False))
     for column, pattern in meta.get("patterns", {}).items():
-        rules.append(("PATTERN", column, lambda f, c=column, p=pattern: f[c].str.fullmatch(p), False))
+        rules.append(("PATTERN", column, lambda f, c=column, p=pattern: fullmatches(f[c], p), False))
     for column, codes in meta.get("codes", {}).items():
         rules.append(("CODE", column, lambda f, c=column, k=codes: f[c].isna() | f[c].isin(k), False))
     for column, (low, high) in meta.get("integers", {}).items():
         rules.append(("TYPE", column, lambda f, c=column: f[c].isna() | parses_as_integer(f[c]), False))
-        rules.append(("RANGE", column, lambda f, c=column, lo=low, hi=high: ~as_integer(f[c]).lt(lo) & ~as_integer(f[c]).gt(hi), False))
+        rules.append(("RANGE", column, lambda f, c=column, lo=low, hi=high: within(as_integer(f[c]), lo, hi), False))
     for column, (low, high) in meta.get("decimals", {}).items():
         rules.append(("TYPE", column, lambda f, c=column: f[c].isna() | parses_as_decimal(f[c]), False))
-        rules.append(("RANGE", column, lambda f, c=column, lo=low, hi=high: ~as_decimal(f[c]).lt(lo) & ~as_decimal(f[c]).gt(hi), False))
+        rules.append(("RANGE", column, lambda f, c=column, lo=low, hi=high: within(as_decimal(f[c]), lo, hi), False))
     for column in meta.get("dates", ()):
         rules.append(("TYPE", column, lambda f, c=column: f[c].isna() | as_date_number(f[c]).notna(), False))
     for column in meta.get("event_dates", ()):
@@ -177,7 +213,7 @@ def _declared_rules(meta: dict) -> list[tuple[str, str, Callable, bool]]:
 
 def _area_matches(frame: pd.DataFrame) -> pd.Series:
     exempt = frame["ctx_area"].eq("")
-    well_formed = frame["pbr_id"].str.fullmatch(PBR_ID_PATTERN).eq(True)
+    well_formed = fullmatches(frame["pbr_id"], PBR_ID_PATTERN).eq(True)
     return exempt | ~well_formed | frame["pbr_id"].str[:3].eq(frame["ctx_area"])
 
 
