@@ -107,28 +107,35 @@ def test_a_retraction_is_read_for_its_key_and_pbr_id_only(env):
 
 
 def test_an_unexpected_error_rejects_only_its_submission_and_names_no_value(env, monkeypatch):
-    import pbr_pipeline.ingest.load as load
+    """A window's top.csv files are validated together; the call fails, so each is validated
+    alone, and only the one that fails alone is rejected: the other provider's loads."""
+    from pbr_pipeline.ingest import load
 
-    original = load.validate_file
+    original = load.contract_failures
 
-    def fail_on_top(parsed_file, context):
-        if parsed_file.table == "top":
+    def fail_on_t9(table, frame):
+        if table == "top" and frame["top_id"].eq("T9").any():
             raise ValueError("invalid literal for int() with base 10: '1971-11-29'")
-        return original(parsed_file, context)
+        return original(table, frame)
 
-    monkeypatch.setattr(load, "validate_file", fail_on_top)
+    monkeypatch.setattr(load, "contract_failures", fail_on_t9)
     write_submission(env.landing, "OXF-AQUARIUS", "2012-04", 1, good_assessments())
+    write_submission(env.landing, "OXF-LIFELINE", "2012-04", 1, {
+        "top.csv": csv_bytes("top", ["T1,OXF-000001,L1,2012-04-10,S,20,10,,,,,,,12,,,,,8,Y,N,,,"]),
+    })
     write_submission(env.landing, "OXF-OXHEALTH", "2012-04", 1, {
         "episodes.csv": csv_bytes("episodes", [EPISODE]),
-        "top.csv": csv_bytes("top", ["T1,OXF-000001,H1,2012-04-10,S,20,10,,,,,,,12,,,,,8,Y,N,,,"]),
+        "top.csv": csv_bytes("top", ["T9,OXF-000001,H1,2012-04-10,S,20,10,,,,,,,12,,,,,8,Y,N,,,"]),
     })
     env.ingest()
     assert status_of(env, "OXF-AQUARIUS_2012-04_01") == [("LOADED", None, 1, 1, 0)]
+    assert status_of(env, "OXF-LIFELINE_2012-04_01") == [("LOADED", None, 1, 1, 0)]
     status, reason, detail, _ = env.query(SUBMISSION_ROW, ["OXF-OXHEALTH_2012-04_01"])[0]
     assert (status, reason) == ("REJECTED", "ENCODING")
     assert re.fullmatch(r"could not be checked: internal error ValueError at load\.py:\d+; nothing of it was loaded", detail)
     assert "1971" not in detail
     assert env.query("SELECT count(*) FROM raw.episodes") == [(0,)]
+    assert env.query("SELECT top_id FROM raw.top") == [("T1",)]
 
 
 def test_internal_error_detail_keeps_the_kind_and_place_not_the_text():

@@ -1,15 +1,27 @@
-"""Applying one submission to the warehouse: whole or not at all, in one DuckDB transaction."""
+"""Validating a batch of submissions (a window's), then applying each whole or not at all.
+
+The row contracts run once per table for the whole batch, over every file of that table
+concatenated: pandera's cost per call, not per row, is what a national window's 500
+submissions paid for. Every failure is mapped back to its submission, file and line, so each
+submission gets exactly the quarantine it would get alone. The rows each submission will load
+are staged in temporary tables of the connection (gone with it). A submission is then applied
+in a DuckDB transaction: its own (`apply_submission`), or one for the whole batch (run.py),
+whose submissions' bookkeeping is written in turn and all their rows at its end
+(`write_rows`). Either way nothing of a submission is written unless all of it is: a process
+killed midway leaves no part of one.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
 import pandas as pd
 
-from data_contracts import CONTRACTS, SubmissionContext, row_failures
+from data_contracts import CONTRACTS, SubmissionContext, context_values, contract_failures
 from pbr_pipeline.config import Areas
 from pbr_pipeline.ingest.discovery import Candidate
 from pbr_pipeline.ingest.integrity import ParsedFile, ParsedSubmission, Rejection
@@ -41,10 +53,12 @@ class Outcome:
 
 @dataclass
 class FileResult:
+    """One file's validation: its rows to load are staged (`ValidatedBatch`), its quarantine here."""
+
     file: ParsedFile
-    loaded: pd.DataFrame  # typed-ready text, one row per loaded record
-    quarantine: pd.DataFrame  # line_number, column_name, reason, raw_record
+    rows_loaded: int
     rows_quarantined: int
+    quarantine: pd.DataFrame  # line_number, column_name, reason, raw_record (sorted so)
 
 
 def already_seen(con: duckdb.DuckDBPyConnection, source: str, fingerprint: str) -> bool:
@@ -76,20 +90,9 @@ def check_against_warehouse(con: duckdb.DuckDBPyConnection, parsed: ParsedSubmis
     return None
 
 
-def _frame(parsed_file: ParsedFile) -> pd.DataFrame:
-    """Spec columns as trimmed text, empty as null, indexed by line number."""
-    columns = CONTRACTS[parsed_file.table].spec_columns()
-    positions = {name: i for i, name in enumerate(parsed_file.header)}
-    data = {}
-    for column in columns:
-        if column in positions:
-            i = positions[column]
-            values = [values[i].strip() for _, values in parsed_file.rows]
-            data[column] = [value if value else None for value in values]
-        else:
-            data[column] = [None] * len(parsed_file.rows)
-    index = pd.Index([line for line, _ in parsed_file.rows], name="line_number")
-    return pd.DataFrame(data, index=index, dtype=object)
+QUARANTINE_COLUMNS = ["line_number", "column_name", "reason", "raw_record"]
+NO_QUARANTINE = pd.DataFrame(columns=QUARANTINE_COLUMNS)  # shared by every file with none: never changed
+STAGE_PREFIX = "ingest_stage_"  # temporary tables: one per table, one for the quarantine
 
 
 def _raw_records(parsed_file: ParsedFile, lines: set[int]) -> dict[int, str]:
@@ -105,14 +108,179 @@ def _raw_records(parsed_file: ParsedFile, lines: set[int]) -> dict[int, str]:
     return records
 
 
-def validate_file(parsed_file: ParsedFile, context: SubmissionContext) -> FileResult:
-    frame = _frame(parsed_file)
-    failures = row_failures(parsed_file.table, frame, context)
-    bad_lines = set(failures["line_number"].tolist())
-    raw = _raw_records(parsed_file, bad_lines)
-    quarantine = failures.assign(raw_record=failures["line_number"].map(raw))
-    loaded = frame[~frame.index.isin(bad_lines)]
-    return FileResult(parsed_file, loaded, quarantine, len(bad_lines))
+def _framed(table: str, items: list[tuple[ParsedFile, SubmissionContext]]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows of every file, one after another, as the contract validates them: spec columns
+    as trimmed text (empty as null), each row with its own file's context (`ctx_file` is the
+    file's position in `items`); and each row's line number. Indexed 0..n-1."""
+    columns = CONTRACTS[table].spec_columns()
+    data: dict[str, list] = {column: [] for column in columns}
+    context: dict[str, list] = {}
+    files, lines = [], []
+    for position, (parsed_file, file_context) in enumerate(items):
+        rows = parsed_file.rows
+        places = {name: i for i, name in enumerate(parsed_file.header)}
+        # The file's values column by column (every record has as many fields as the header).
+        by_column = list(zip(*(values for _, values in rows))) if rows else []
+        for column in columns:
+            if column in places and rows:
+                data[column].extend([value.strip() or None for value in by_column[places[column]]])
+            else:
+                data[column].extend([None] * len(rows))
+        for name, value in context_values(file_context).items():
+            context.setdefault(name, []).extend([value] * len(rows))
+        files.extend([position] * len(rows))
+        lines.extend(line for line, _ in rows)
+    frame = pd.DataFrame({**data, **context}, dtype=object)
+    frame.insert(len(columns), "ctx_file", np.asarray(files, dtype=np.int64))
+    return frame, np.asarray(lines, dtype=np.int64)
+
+
+def _raw_rows(table: str, loaded: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    """Loaded rows as raw.<table> keeps them: pseudonymised, a retraction's other values blanked."""
+    deleted = loaded["deleted"].eq("Y")
+    if table == "assessments":
+        loaded = pseudonymise_assessments(loaded, key)
+    columns = raw_columns(table)
+    # A retraction carries only its key and pbr_id: its other values are not validated, so not kept.
+    content = [c for c in loaded.columns if c in columns and c not in ("deleted", "line_number")]
+    keep = {CONTRACTS[table].metadata()["key"], "pbr_id"}
+    for column in content:
+        if column not in keep:
+            loaded.loc[deleted, column] = None
+    return loaded.assign(deleted=deleted)
+
+
+@dataclass
+class TableBatch:
+    """One table's files of a batch of submissions, validated together."""
+
+    results: dict[int, FileResult] = field(default_factory=dict)  # submission -> its file's result
+    loaded: list[pd.DataFrame] = field(default_factory=list)  # raw-ready rows: _sub, line_number, ...
+    errors: dict[int, Exception] = field(default_factory=dict)  # submission -> what stopped its file
+
+
+def validate_table(table: str, items: list[tuple[int, ParsedFile, SubmissionContext]], key: bytes) -> TableBatch:
+    """Validate the files of `table` of many submissions (`(submission, file, context)`) in one
+    contract call, and map every failure back to its submission, file and line."""
+    frame, lines = _framed(table, [(parsed_file, context) for _, parsed_file, context in items])
+    failures = contract_failures(table, frame) if len(frame) else pd.DataFrame(columns=["row", "column_name", "reason"])
+    rows = failures["row"].to_numpy(dtype=np.int64)
+    failures = failures.assign(
+        _file=frame["ctx_file"].to_numpy()[rows], line_number=lines[rows],
+    ).sort_values(["_file", "line_number", "column_name", "reason"], kind="stable")
+    bad = np.zeros(len(frame), dtype=bool)
+    bad[rows] = True
+    batch = TableBatch()
+    by_file = dict(iter(failures.groupby("_file", sort=False))) if len(failures) else {}
+    for position, (submission, parsed_file, _) in enumerate(items):
+        quarantine, bad_lines = by_file.get(position), set()
+        if quarantine is None:
+            quarantine = NO_QUARANTINE
+        else:
+            quarantine = quarantine[["line_number", "column_name", "reason"]].reset_index(drop=True)
+            bad_lines = set(quarantine["line_number"].tolist())
+            raw = _raw_records(parsed_file, bad_lines)
+            quarantine = quarantine.assign(raw_record=quarantine["line_number"].map(raw))
+        batch.results[submission] = FileResult(parsed_file, len(parsed_file.rows) - len(bad_lines), len(bad_lines), quarantine)
+    submissions = np.asarray([submission for submission, _, _ in items], dtype=np.int64)
+    keep = ~bad
+    loaded = frame.loc[keep, list(CONTRACTS[table].spec_columns())].reset_index(drop=True)
+    loaded.insert(0, "line_number", lines[keep])
+    loaded.insert(0, "_sub", submissions[frame["ctx_file"].to_numpy()[keep]])
+    batch.loaded.append(_raw_rows(table, loaded, key))
+    return batch
+
+
+def validate_table_or_each(table: str, items: list[tuple[int, ParsedFile, SubmissionContext]], key: bytes) -> TableBatch:
+    """`validate_table` on all the files at once; should that raise, on each file alone, so that
+    one submission that cannot be checked cannot sink the others (its error is kept for it)."""
+    try:
+        return validate_table(table, items, key)
+    except Exception as error:  # each file alone tells whose error it is
+        if len(items) == 1:
+            return TableBatch(errors={items[0][0]: error})
+    batch = TableBatch()
+    for item in items:
+        try:
+            alone = validate_table(table, [item], key)
+        except Exception as error:  # no single submission stops the run (run.py)
+            batch.errors[item[0]] = error
+            continue
+        batch.results.update(alone.results)
+        batch.loaded.extend(alone.loaded)
+    return batch
+
+
+@dataclass
+class ValidatedBatch:
+    """The row validation of a batch of submissions: per submission, each file's result (in the
+    submission's file order) or the internal error that stopped the first file it stopped; the
+    rows to load staged in temporary tables."""
+
+    files: dict[int, list[FileResult]]
+    errors: dict[int, Exception]
+    staged: dict[str, str]  # table (or "quarantine") -> its temporary table
+
+    def drop(self, con: duckdb.DuckDBPyConnection) -> None:
+        for name in self.staged.values():
+            con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        self.staged = {}
+
+
+def validate_batch(
+    con: duckdb.DuckDBPyConnection, submissions: list[tuple[int, ParsedSubmission]], areas: Areas, key: bytes,
+) -> ValidatedBatch:
+    """Validate every file of the submissions (`(index, parsed)`), one contract call per table,
+    and stage the rows each will load; the submissions are applied one by one afterwards."""
+    by_table: dict[str, list[tuple[int, ParsedFile, SubmissionContext]]] = {}
+    for index, parsed in submissions:
+        context = submission_context(areas, parsed.manifest.submitter, parsed.manifest.window)
+        for parsed_file in parsed.files:
+            by_table.setdefault(parsed_file.table, []).append((index, parsed_file, context))
+    tables = {table: validate_table_or_each(table, items, key) for table, items in by_table.items()}
+    files: dict[int, list[FileResult]] = {}
+    errors: dict[int, Exception] = {}
+    for index, parsed in submissions:
+        results = []
+        for parsed_file in parsed.files:  # the first file (in name order) that failed is the one named
+            table = tables[parsed_file.table]
+            if index in table.errors:
+                errors[index] = table.errors[index]
+                break
+            results.append(table.results[index])
+        else:
+            files[index] = results
+    validated = ValidatedBatch(files, errors, {})
+    try:
+        for table, batch in tables.items():
+            _stage(con, validated, table, pd.concat(batch.loaded, ignore_index=True) if batch.loaded else None)
+        quarantine = [
+            result.quarantine.assign(_sub=index, file=result.file.name)
+            for index, results in files.items() for result in results if result.rows_quarantined
+        ]
+        if quarantine:
+            _stage(con, validated, "quarantine", pd.concat(quarantine, ignore_index=True))
+    except BaseException:
+        validated.drop(con)
+        raise
+    return validated
+
+
+def _stage(con: duckdb.DuckDBPyConnection, validated: ValidatedBatch, table: str, rows: pd.DataFrame | None) -> None:
+    """Rows as a temporary table: text as text, `_row` their order (submission, file, line)."""
+    if rows is None or rows.empty:
+        return
+    name = f"{STAGE_PREFIX}{table}"
+    rows = rows.assign(_row=np.arange(len(rows)))
+    text = [c for c in rows.columns if c not in ("_sub", "_row", "line_number", "deleted")]
+    select = ", ".join(['"_sub"', '"_row"', '"line_number"'] + [f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in text]
+                       + (['"deleted"'] if "deleted" in rows.columns else []))
+    con.register("ingest_incoming", rows)
+    try:
+        validated.staged[table] = name
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select} FROM ingest_incoming")
+    finally:
+        con.unregister("ingest_incoming")
 
 
 def submission_context(areas: Areas, submitter: str, window: str) -> SubmissionContext:
@@ -128,28 +296,70 @@ def submission_context(areas: Areas, submitter: str, window: str) -> SubmissionC
     )
 
 
-def _insert_raw(con, table: str, loaded: pd.DataFrame, lineage: dict, key: bytes) -> None:
-    if loaded.empty:
+def _insert_raw(con, table: str, validated: ValidatedBatch) -> None:
+    """Copy the staged rows of a table of every applied submission (`write_rows`) into
+    raw.<table>, typed, with their lineage, in load order."""
+    select = []
+    for column, kind in raw_columns(table).items():
+        source = "a" if column in APPLIED_LINEAGE else "s"
+        select.append(f'CAST({source}."{column}" AS {kind}) AS "{column}"')
+    names = ", ".join(f'"{c}"' for c in raw_columns(table))
+    con.execute(
+        f"""INSERT INTO raw.{table} ({names}) SELECT {', '.join(select)}
+            FROM temp.{validated.staged[table]} s JOIN ingest_applied a ON a._sub = s._sub AND a.table_name = ?
+            ORDER BY s._row""",
+        [table],
+    )
+
+
+# The lineage of a raw row that comes from its submission and file (`applied_files`).
+APPLIED_LINEAGE = ("submission_id", "submitter", "area", "window", "seq", "file", "loaded_at")
+
+
+def applied_files(
+    candidate: Candidate, parsed: ParsedSubmission, fingerprint: str, area: str | None, received_at: dt.datetime,
+    results: list[FileResult], index: int,
+) -> list[dict]:
+    """One row per file of an applied submission: its lineage and counts (`write_rows`)."""
+    manifest = parsed.manifest
+    return [
+        {
+            "_sub": index, "_file_pos": position, "table_name": result.file.table,
+            "submission_id": candidate.submission_id, "fingerprint": fingerprint,
+            "submitter": manifest.submitter, "area": area, "window": manifest.window, "seq": manifest.seq,
+            "file": result.file.name, "loaded_at": received_at, "rows_in": len(result.file.rows),
+            "rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,
+        }
+        for position, result in enumerate(results)
+    ]
+
+
+def write_rows(con: duckdb.DuckDBPyConnection, validated: ValidatedBatch, files: list[dict]) -> None:
+    """Write the records, quarantine and file counts of applied submissions' files
+    (`applied_files`), in load order, within the caller's transaction."""
+    if not files:
         return
-    frame = loaded.reset_index()
-    deleted = frame["deleted"].eq("Y")
-    if table == "assessments":
-        frame = pseudonymise_assessments(frame, key)
-    columns = raw_columns(table)
-    # A retraction carries only its key and pbr_id: its other values are not validated, so not kept.
-    content = [c for c in frame.columns if c in columns and c not in ("deleted", "line_number")]
-    keep = {CONTRACTS[table].metadata()["key"], "pbr_id"}
-    for column in content:
-        if column not in keep:
-            frame.loc[deleted, column] = None
-    frame = frame.assign(deleted=deleted, **lineage)
-    con.register("incoming", frame)
+    applied = pd.DataFrame(files)
+    con.register("ingest_applied", applied)
     try:
-        select = ", ".join(f'CAST("{c}" AS {kind}) AS "{c}"' for c, kind in columns.items())
-        names = ", ".join(f'"{c}"' for c in columns)
-        con.execute(f"INSERT INTO raw.{table} ({names}) SELECT {select} FROM incoming")
+        loading = applied[applied["rows_loaded"] > 0]
+        for table in dict.fromkeys(loading["table_name"]):
+            _insert_raw(con, table, validated)
+        if applied["rows_quarantined"].gt(0).any():
+            con.execute(
+                f"""INSERT INTO quality.quarantine
+                    SELECT a.submission_id, a."window", q.file, q.line_number, q.column_name, q.reason,
+                           q.raw_record, a.fingerprint
+                    FROM temp.{validated.staged['quarantine']} q JOIN ingest_applied a ON a._sub = q._sub AND a.file = q.file
+                    ORDER BY q._row"""
+            )
+        con.execute(
+            """INSERT INTO quality.submission_files
+               SELECT submission_id, fingerprint, file, table_name, rows_in, rows_loaded, rows_quarantined
+               FROM ingest_applied ORDER BY _sub, _file_pos"""
+        )
     finally:
-        con.unregister("incoming")
+        con.unregister("ingest_applied")
 
 
 def apply_submission(
@@ -161,44 +371,42 @@ def apply_submission(
     areas: Areas,
     key: bytes,
     received_at: dt.datetime,
+    validated: ValidatedBatch,
+    index: int,
+    pending: list[dict] | None = None,
 ) -> Outcome:
-    """Validate every row, then write records, quarantine and bookkeeping in one transaction."""
+    """Write a validated submission's records, quarantine and bookkeeping in one transaction.
+
+    With `pending`, the transaction is the caller's (it rolls back should this raise): the
+    bookkeeping is written now, the files are added to `pending` for the caller's `write_rows`
+    before it commits (nothing checked before then reads them)."""
     manifest = parsed.manifest
-    context = submission_context(areas, manifest.submitter, manifest.window)
-    results = [validate_file(f, context) for f in parsed.files]
+    results = validated.files[index]
     outcome.rows_in = parsed.rows_in
     outcome.rows_quarantined = sum(r.rows_quarantined for r in results)
     outcome.rows_loaded = outcome.rows_in - outcome.rows_quarantined
     outcome.detail = "; ".join(parsed.warnings) or None
     outcome.pseudonym_key_id = key_id(key)
-    con.begin()
+    area = submission_context(areas, manifest.submitter, manifest.window).area
+    files = applied_files(candidate, parsed, fingerprint, area, received_at, results, index)
+    if pending is None:
+        con.begin()
     try:
-        for result in results:
-            lineage = dict(
-                submission_id=candidate.submission_id, submitter=manifest.submitter, area=context.area,
-                window=manifest.window, seq=manifest.seq, file=result.file.name, loaded_at=received_at,
-            )
-            _insert_raw(con, result.file.table, result.loaded, lineage, key)
-            for row in result.quarantine.itertuples(index=False):
-                con.execute(
-                    "INSERT INTO quality.quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [candidate.submission_id, manifest.window, result.file.name, row.line_number,
-                     row.column_name, row.reason, row.raw_record, fingerprint],
-                )
-            con.execute(
-                "INSERT INTO quality.submission_files VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [candidate.submission_id, fingerprint, result.file.name, result.file.table,
-                 len(result.file.rows), len(result.loaded), result.rows_quarantined],
-            )
+        if pending is None:
+            write_rows(con, validated, files)
         con.execute(
             """UPDATE quality.submissions SET status = 'SUPERSEDED'
                WHERE submitter = ? AND "window" = ? AND status = 'LOADED' AND seq < ?""",
             [manifest.submitter, manifest.window, manifest.seq],
         )
         record_outcome(con, outcome, candidate.source, fingerprint, received_at)
-        con.commit()
+        if pending is None:
+            con.commit()
+        else:
+            pending.extend(files)
     except BaseException:
-        con.rollback()
+        if pending is None:
+            con.rollback()
         raise
     return outcome
 

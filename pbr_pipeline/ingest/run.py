@@ -1,9 +1,19 @@
-"""Ingesting everything that has landed for the windows up to P, one submission at a time.
+"""Ingesting everything that has landed for the windows up to P, a window at a time.
+
+A window's submissions go through three phases (results as if each were ingested alone, in
+load order):
+1. each is read and given its submission-level checks (`check_submission`), in load order;
+2. the rows of all that passed are validated together, one row-contract call per table
+   (`load.validate_batch`), failures mapped back to submission, file and line;
+3. in load order again, each gets the checks that need the warehouse (duplicate, seq, closed
+   window: they depend on the submissions before it) and is applied in a transaction of its
+   own with its precomputed validation, or recorded rejected (its validation unused).
 
 No single submission can stop a run: whatever goes wrong while one is checked or loaded, it is
 recorded REJECTED with a reason (its transaction rolled back, so nothing of it is loaded) and
-the run goes on. The reason's detail names the error's kind and where in our code it arose,
-never the error's text, which could quote a value from a personal column.
+the run goes on. Should the batched validation itself fail, each submission is validated alone
+in phase 3. The reason's detail names the error's kind and where in our code it arose, never
+the error's text, which could quote a value from a personal column.
 """
 
 from __future__ import annotations
@@ -27,7 +37,16 @@ from pbr_pipeline.ingest.integrity import (
     content_fingerprint,
     read_manifest,
 )
-from pbr_pipeline.ingest.load import Outcome, already_seen, apply_submission, check_against_warehouse, record_outcome
+from pbr_pipeline.ingest.load import (
+    Outcome,
+    ValidatedBatch,
+    already_seen,
+    apply_submission,
+    check_against_warehouse,
+    record_outcome,
+    validate_batch,
+    write_rows,
+)
 from pbr_pipeline.windows import WINDOW_PATTERN
 
 log = logging.getLogger(__name__)
@@ -135,30 +154,130 @@ def _received_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+@dataclass
+class Sighting:
+    """A landed submission not yet recorded, with what phase 1 found (see the module docstring)."""
+
+    candidate: Candidate
+    files: dict[str, bytes] | None
+    fingerprint: str
+    unreadable: UnreadableSubmission | None
+    window: str | None
+    parsed: ParsedSubmission | None = None
+    rejection: Rejection | None = None
+    error: Exception | None = None  # an internal error of its submission-level checks
+
+    def check(self, areas: Areas) -> None:
+        """Phase 1: the submission-level checks; the files' bytes are not needed after them."""
+        try:
+            if self.unreadable is not None:
+                raise Rejection("ENCODING", str(self.unreadable))
+            self.parsed = check_submission(self.candidate, self.files, areas)
+        except Rejection as rejection:
+            self.rejection = rejection
+        except Exception as error:  # no single submission stops the run (module docstring)
+            self.error = error
+        self.files = None
+
+
 def ingest_candidate(
-    con: duckdb.DuckDBPyConnection, candidate: Candidate, files: dict[str, bytes] | None, fingerprint: str,
-    unreadable: UnreadableSubmission | None, window: str | None, areas: Areas, key: bytes,
+    con: duckdb.DuckDBPyConnection, sighting: Sighting, index: int, validated: ValidatedBatch | None,
+    areas: Areas, key: bytes, pending: list[dict] | None = None,
 ) -> Outcome:
-    """Ingest one sighting that is not yet recorded."""
+    """Phase 3 for one sighting: record its rejection, or check it against the warehouse and
+    apply it with its validation (`validated`; None: validate it alone now), in a transaction of
+    its own; or, given `pending`, in the caller's transaction (`load.apply_submission`),
+    raising any unexpected error."""
+    candidate, fingerprint = sighting.candidate, sighting.fingerprint
     received_at = _received_now()
-    outcome = _outcome_shell(candidate, areas, window)
+    outcome = _outcome_shell(candidate, areas, sighting.window)
     try:
-        if unreadable is not None:
-            raise Rejection("ENCODING", str(unreadable))
-        parsed: ParsedSubmission = check_submission(candidate, files, areas)
+        if sighting.rejection is not None:
+            raise sighting.rejection
+        if sighting.error is not None:
+            return _record_rejection(con, outcome, candidate.source, fingerprint, received_at, "ENCODING",
+                                     internal_error_detail(sighting.error))
+        parsed = sighting.parsed
         outcome.submitter, outcome.seq = parsed.manifest.submitter, parsed.manifest.seq
         outcome.area = areas.submitter_area.get(parsed.manifest.submitter)
         if check_against_warehouse(con, parsed, fingerprint) == "DUPLICATE":
             outcome.status, outcome.detail = "DUPLICATE", "identical to a submission already loaded: no-op"
             record_outcome(con, outcome, candidate.source, fingerprint, received_at)
             return outcome
-        outcome.status = "LOADED"
-        return apply_submission(con, candidate, parsed, outcome, fingerprint, areas, key, received_at)
+        alone = validate_batch(con, [(index, parsed)], areas, key) if validated is None else None
+        try:
+            validation = validated if alone is None else alone
+            if index in validation.errors:
+                return _record_rejection(con, outcome, candidate.source, fingerprint, received_at, "ENCODING",
+                                         internal_error_detail(validation.errors[index]))
+            outcome.status = "LOADED"
+            return apply_submission(con, candidate, parsed, outcome, fingerprint, areas, key, received_at,
+                                    validation, index, pending)
+        finally:
+            if alone is not None:
+                alone.drop(con)
     except Rejection as rejection:
         return _record_rejection(con, outcome, candidate.source, fingerprint, received_at, rejection.code, rejection.detail)
     except Exception as error:  # no single submission stops the run (module docstring)
+        if pending is not None:
+            raise  # the caller rolls back and applies each submission in a transaction of its own
         return _record_rejection(con, outcome, candidate.source, fingerprint, received_at, "ENCODING",
                                  internal_error_detail(error))
+
+
+def ingest_batch(
+    con: duckdb.DuckDBPyConnection, sightings: list[Sighting], areas: Areas, key: bytes,
+    summary: IngestSummary, logger: logging.Logger,
+) -> None:
+    """Phases 2 and 3 (module docstring) for sightings of one window, checked, in load order.
+
+    Phase 3 runs in one transaction for the whole batch: a commit per submission cost more than
+    all the rest of a national window's phase 3. Each submission is still whole or not at all,
+    and a process killed midway leaves nothing of the batch. Should anything unexpected happen
+    in that transaction, it is rolled back and each submission is applied in a transaction of
+    its own (where the one that failed is rejected, as it would have been alone)."""
+    checked = [(index, s.parsed) for index, s in enumerate(sightings) if s.parsed is not None]
+    try:
+        validated = validate_batch(con, checked, areas, key)
+    except Exception as error:  # each submission is validated alone instead, its error its own
+        # The kind only: the error's text could quote a personal value.
+        log.warning("validating %d submission(s) together failed (%s): each is validated alone",
+                    len(checked), type(error).__name__)
+        validated = None
+    outcomes = None
+    try:
+        if validated is not None:
+            try:
+                outcomes = _apply_together(con, sightings, validated, areas, key)
+            except Exception as error:
+                log.warning("applying %d submission(s) in one transaction failed (%s): each is applied alone",
+                            len(sightings), type(error).__name__)
+        if outcomes is None:
+            outcomes = [ingest_candidate(con, sighting, index, validated, areas, key)
+                        for index, sighting in enumerate(sightings)]
+    finally:
+        if validated is not None:
+            validated.drop(con)
+    for sighting, outcome in zip(sightings, outcomes):
+        _tally(summary, logger, sighting.candidate.source, outcome)
+
+
+def _apply_together(
+    con: duckdb.DuckDBPyConnection, sightings: list[Sighting], validated: ValidatedBatch, areas: Areas, key: bytes,
+) -> list[Outcome]:
+    """Phase 3 of a batch in one transaction: each sighting's checks and bookkeeping in turn,
+    then the rows of all the applied ones; rolled back whole should anything raise."""
+    con.begin()
+    try:
+        pending: list[dict] = []
+        outcomes = [ingest_candidate(con, sighting, index, validated, areas, key, pending)
+                    for index, sighting in enumerate(sightings)]
+        write_rows(con, validated, pending)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return outcomes
 
 
 def _record_rejection(con, outcome: Outcome, source: str, fingerprint: str, received_at: dt.datetime,
@@ -192,6 +311,7 @@ def ingest_up_to(
     candidates, strays = discover_all(landing_dir)
     for stray in strays:
         _tally(summary, logger, stray.source, record_stray(con, stray))
+    batch: list[Sighting] = []
     for candidate in candidates:
         if candidate.name and candidate.name.window > window:
             continue  # read when its window's run comes: a later window's data is not read now
@@ -199,11 +319,18 @@ def ingest_up_to(
         candidate_for = candidate_window(candidate, files)
         if candidate_for is not None and candidate_for > window:
             continue
+        # Each entry has a source of its own, so none of this batch's can be recorded already.
         if already_seen(con, candidate.source, fingerprint):
             summary.skipped += 1
             continue
-        outcome = ingest_candidate(con, candidate, files, fingerprint, unreadable, candidate_for, areas, key)
-        _tally(summary, logger, candidate.source, outcome)
+        if batch and batch[-1].window != candidate_for:
+            ingest_batch(con, batch, areas, key, summary, logger)
+            batch = []
+        sighting = Sighting(candidate, files, fingerprint, unreadable, candidate_for)
+        sighting.check(areas)  # phase 1 as it is read: its bytes are then let go
+        batch.append(sighting)
+    if batch:
+        ingest_batch(con, batch, areas, key, summary, logger)
     return summary
 
 
