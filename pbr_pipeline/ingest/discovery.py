@@ -15,6 +15,7 @@ import re
 import stat
 import zipfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 NAME_PATTERN = re.compile(r"(?P<submitter>[A-Z0-9][A-Z0-9-]*)_(?P<window>\d{4}-(0[1-9]|1[0-2]))_(?P<seq>\d{2})")
@@ -134,19 +135,20 @@ class Candidate:
     path: Path
     landing_dir: Path
 
-    @property
+    # Derived from the path alone, once: ingest asks for them many times per candidate.
+    @cached_property
     def is_zip(self) -> bool:
         return self.path.suffix == ".zip"
 
-    @property
+    @cached_property
     def submission_id(self) -> str:
         return printable_name(self.path).removesuffix(".zip")
 
-    @property
+    @cached_property
     def name(self) -> SubmissionName | None:
         return parse_submission_name(self.submission_id)
 
-    @property
+    @cached_property
     def source(self) -> str:
         return landing_source(self.path, self.landing_dir)
 

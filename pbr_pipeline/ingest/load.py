@@ -68,6 +68,11 @@ def already_seen(con: duckdb.DuckDBPyConnection, source: str, fingerprint: str) 
     return found > 0
 
 
+def seen_sightings(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    """Every (source, fingerprint) recorded: `already_seen` for many sightings in one query."""
+    return set(con.execute("SELECT DISTINCT source, fingerprint FROM quality.submissions").fetchall())
+
+
 def check_against_warehouse(con: duckdb.DuckDBPyConnection, parsed: ParsedSubmission, fingerprint: str) -> str | None:
     """DUPLICATE (returned as a status), or raise STALE_SEQ / WINDOW_CLOSED; None to load."""
     manifest = parsed.manifest
@@ -130,9 +135,17 @@ def _framed(table: str, items: list[tuple[ParsedFile, SubmissionContext]]) -> tu
             context.setdefault(name, []).extend([value] * len(rows))
         files.extend([position] * len(rows))
         lines.extend(line for line, _ in rows)
-    frame = pd.DataFrame({**data, **context}, dtype=object)
-    frame.insert(len(columns), "ctx_file", np.asarray(files, dtype=np.int64))
-    return frame, np.asarray(lines, dtype=np.int64)
+    columns_of_frame = {name: _objects(values) for name, values in data.items()}
+    columns_of_frame["ctx_file"] = np.asarray(files, dtype=np.int64)
+    columns_of_frame.update((name, _objects(values)) for name, values in context.items())
+    return pd.DataFrame(columns_of_frame, copy=False), np.asarray(lines, dtype=np.int64)
+
+
+def _objects(values: list) -> np.ndarray:
+    """A list of texts and Nones as an object array (pandas converts a list far more slowly)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _raw_rows(table: str, loaded: pd.DataFrame, key: bytes) -> pd.DataFrame:

@@ -44,6 +44,7 @@ from pbr_pipeline.ingest.load import (
     apply_submission,
     check_against_warehouse,
     record_outcome,
+    seen_sightings,
     validate_batch,
     write_rows,
 )
@@ -311,6 +312,9 @@ def ingest_up_to(
     candidates, strays = discover_all(landing_dir)
     for stray in strays:
         _tally(summary, logger, stray.source, record_stray(con, stray))
+    # What `already_seen` would find for each sighting as its turn comes: what was recorded
+    # before, and every sighting of this call before it (each is recorded, whatever its outcome).
+    seen = seen_sightings(con)
     batch: list[Sighting] = []
     for candidate in candidates:
         if candidate.name and candidate.name.window > window:
@@ -319,13 +323,13 @@ def ingest_up_to(
         candidate_for = candidate_window(candidate, files)
         if candidate_for is not None and candidate_for > window:
             continue
-        # Each entry has a source of its own, so none of this batch's can be recorded already.
-        if already_seen(con, candidate.source, fingerprint):
+        if (candidate.source, fingerprint) in seen:
             summary.skipped += 1
             continue
         if batch and batch[-1].window != candidate_for:
             ingest_batch(con, batch, areas, key, summary, logger)
             batch = []
+        seen.add((candidate.source, fingerprint))
         sighting = Sighting(candidate, files, fingerprint, unreadable, candidate_for)
         sighting.check(areas)  # phase 1 as it is read: its bytes are then let go
         batch.append(sighting)
