@@ -10,7 +10,12 @@ from data_contracts.employment import Employment
 from data_contracts.episodes import Episodes
 from data_contracts.interventions import Interventions
 from data_contracts.offences import Offences
-from data_contracts.rules import RowContract, SubmissionContext, add_context, context_values
+from data_contracts.rules import (
+    RowContract,
+    SubmissionContext,
+    add_context,
+    context_values,
+)
 from data_contracts.top import Top
 
 CONTRACTS: dict[str, type[RowContract]] = {

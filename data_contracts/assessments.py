@@ -1,5 +1,7 @@
 """assessments.csv, sent by the area's LASAR (spec/returns.md)."""
 
+from typing import ClassVar
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -51,7 +53,7 @@ class Assessments(RowContract):
         return pd.Series(known, index=frame.index)
 
     class Config:
-        metadata = {
+        metadata: ClassVar[dict] = {
             "key": "assessment_id",
             "required": (
                 "initials", "date_of_birth", "sex", "assessment_date", "assessment_type",

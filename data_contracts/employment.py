@@ -1,5 +1,7 @@
 """employment.csv, sent by the national DWP share (spec/returns.md)."""
 
+from typing import ClassVar
+
 import pandera.pandas as pa
 from pandera.typing import Series
 
@@ -12,7 +14,7 @@ class Employment(RowContract):
     end_date: Series[object] = pa.Field(nullable=True)
 
     class Config:
-        metadata = {
+        metadata: ClassVar[dict] = {
             "key": "spell_id",
             "required": ("start_date",),
             "dates": ("start_date", "end_date"),

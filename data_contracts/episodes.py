@@ -1,5 +1,7 @@
 """episodes.csv, sent by a treatment provider (spec/returns.md)."""
 
+from typing import ClassVar
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -26,7 +28,7 @@ class Episodes(RowContract):
         return ~(frame["discharge_reason"].notna() & frame["discharge_date"].isna())
 
     class Config:
-        metadata = {
+        metadata: ClassVar[dict] = {
             "key": "episode_id",
             "required": ("pathway", "referral_date", "triage_date"),
             "codes": {"pathway": ("HARM_MIN", "RECOVERY"), "discharge_reason": DISCHARGE_CODES},

@@ -1,5 +1,7 @@
 """interventions.csv, sent by a treatment provider (spec/returns.md)."""
 
+from typing import ClassVar
+
 import pandera.pandas as pa
 from pandera.typing import Series
 
@@ -12,7 +14,7 @@ class Interventions(RowContract):
     intervention_date: Series[object] = pa.Field(nullable=True)
 
     class Config:
-        metadata = {
+        metadata: ClassVar[dict] = {
             "key": "intervention_id",
             "required": ("intervention", "intervention_date"),
             "codes": {"intervention": ("HEPB_COURSE_COMPLETED", "HEPC_TEST", "NALOXONE_SUPPLIED")},

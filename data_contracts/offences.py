@@ -1,5 +1,7 @@
 """offences.csv, sent by the area's police data share (spec/returns.md)."""
 
+from typing import ClassVar
+
 import pandera.pandas as pa
 from pandera.typing import Series
 
@@ -13,7 +15,7 @@ class Offences(RowContract):
     offence_group: Series[object] = pa.Field(nullable=True)
 
     class Config:
-        metadata = {
+        metadata: ClassVar[dict] = {
             "key": "offence_id",
             "required": ("offence_date", "disposal_date", "offence_group"),
             "codes": {"offence_group": ("ACQUISITIVE", "VIOLENCE", "DRUGS", "OTHER")},

@@ -23,9 +23,10 @@ window's files of a table at once): each row then carries its own file's context
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -246,7 +247,7 @@ class RowContract(pa.DataFrameModel):
 
     class Config:
         strict = False
-        metadata: dict = {}
+        metadata: ClassVar[dict] = {}
 
 
 def table_check(reason: str, column: str):

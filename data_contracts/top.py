@@ -1,5 +1,7 @@
 """top.csv, the Treatment Outcomes Profile, sent by a treatment provider (spec/returns.md)."""
 
+from typing import ClassVar
+
 import pandera.pandas as pa
 from pandera.typing import Series
 
@@ -40,7 +42,7 @@ class Top(RowContract):
     education_days: Series[object] = pa.Field(nullable=True)
 
     class Config:
-        metadata = {
+        metadata: ClassVar[dict] = {
             "key": "top_id",
             "required": ("episode_id", "top_date", "stage"),
             # An id reference: free text, whose known episodes are checked downstream.

@@ -72,8 +72,8 @@ def failures(table: str, *changes: dict) -> set[tuple[int, str, str]]:
 
 
 def test_the_valid_rows_are_valid():
-    for table in VALID:
-        assert set(VALID[table]) == set(CONTRACTS[table].spec_columns()), table
+    for table, row in VALID.items():
+        assert set(row) == set(CONTRACTS[table].spec_columns()), table
         assert failures(table, {}) == set(), table
 
 
@@ -160,7 +160,7 @@ def test_a_date_column_with_no_values_is_not_a_failure():
 # Control characters (Unicode category Cc) in text.
 
 def test_the_control_characters_are_those_of_unicode_category_cc():
-    expected = [chr(code) for code in (*range(0x00, 0x20), *range(0x7F, 0xA0))]
+    expected = [chr(code) for code in (*range(0x20), *range(0x7F, 0xA0))]
     assert CONTROL_CHARACTERS == expected
 
 

@@ -35,7 +35,7 @@ class ReadLimits:
     max_zip_ratio: int = 100  # CSV deflates about 5-20 times; a zip bomb a thousand
 
     @classmethod
-    def from_env(cls, environ=None) -> "ReadLimits":
+    def from_env(cls, environ=None) -> ReadLimits:
         env = os.environ if environ is None else environ
         return cls(
             max_file_bytes=int(env.get("PBR_MAX_FILE_MIB") or cls.max_file_bytes // MIB) * MIB,

@@ -21,7 +21,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from data_contracts import CONTRACTS, SubmissionContext, context_values, contract_failures
+from data_contracts import (
+    CONTRACTS,
+    SubmissionContext,
+    context_values,
+    contract_failures,
+)
 from pbr_pipeline.config import Areas
 from pbr_pipeline.ingest.discovery import Candidate
 from pbr_pipeline.ingest.integrity import ParsedFile, ParsedSubmission, Rejection
@@ -209,14 +214,14 @@ def validate_table_or_each(table: str, items: list[tuple[int, ParsedFile, Submis
     one submission that cannot be checked cannot sink the others (its error is kept for it)."""
     try:
         return validate_table(table, items, key)
-    except Exception as error:  # each file alone tells whose error it is
+    except Exception as error:  # noqa: BLE001 - each file alone tells whose error it is
         if len(items) == 1:
             return TableBatch(errors={items[0][0]: error})
     batch = TableBatch()
     for item in items:
         try:
             alone = validate_table(table, [item], key)
-        except Exception as error:  # no single submission stops the run (run.py)
+        except Exception as error:  # noqa: BLE001 - no single submission stops the run (run.py)
             batch.errors[item[0]] = error
             continue
         batch.results.update(alone.results)

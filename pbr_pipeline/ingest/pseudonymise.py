@@ -15,7 +15,7 @@ PERSONAL_COLUMNS = ("initials", "date_of_birth", "sex")
 
 
 def attributor_hash(key: bytes, initials: str, date_of_birth: str, sex: str) -> str:
-    message = f"{initials}|{date_of_birth}|{sex}".encode("utf-8")
+    message = f"{initials}|{date_of_birth}|{sex}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 

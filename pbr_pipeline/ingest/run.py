@@ -29,7 +29,13 @@ from pathlib import Path
 import duckdb
 
 from pbr_pipeline.config import Areas
-from pbr_pipeline.ingest.discovery import Candidate, ReadLimits, Stray, UnreadableSubmission, discover_all
+from pbr_pipeline.ingest.discovery import (
+    Candidate,
+    ReadLimits,
+    Stray,
+    UnreadableSubmission,
+    discover_all,
+)
 from pbr_pipeline.ingest.integrity import (
     ParsedSubmission,
     Rejection,
@@ -152,7 +158,7 @@ def _outcome_shell(candidate: Candidate, areas: Areas, window: str | None) -> Ou
 
 
 def _received_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -176,7 +182,7 @@ class Sighting:
             self.parsed = check_submission(self.candidate, self.files, areas)
         except Rejection as rejection:
             self.rejection = rejection
-        except Exception as error:  # no single submission stops the run (module docstring)
+        except Exception as error:  # noqa: BLE001 - no single submission stops the run (module docstring)
             self.error = error
         self.files = None
 
@@ -240,7 +246,7 @@ def ingest_batch(
     checked = [(index, s.parsed) for index, s in enumerate(sightings) if s.parsed is not None]
     try:
         validated = validate_batch(con, checked, areas, key)
-    except Exception as error:  # each submission is validated alone instead, its error its own
+    except Exception as error:  # noqa: BLE001 - each submission is validated alone instead, its error its own
         # The kind only: the error's text could quote a personal value.
         log.warning("validating %d submission(s) together failed (%s): each is validated alone",
                     len(checked), type(error).__name__)
@@ -250,7 +256,7 @@ def ingest_batch(
         if validated is not None:
             try:
                 outcomes = _apply_together(con, sightings, validated, areas, key)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - each submission is applied alone instead
                 log.warning("applying %d submission(s) in one transaction failed (%s): each is applied alone",
                             len(sightings), type(error).__name__)
         if outcomes is None:
