@@ -5,6 +5,9 @@ ingested alone, whatever fails on the way."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ from pbr_pipeline.generate import generate_returns
 from pbr_pipeline.ingest import load, run
 from pbr_pipeline.warehouse import connect
 from tests.returns_builder import csv_bytes, write_submission
-from tests.test_ingest import ACCEPTANCE, EPISODE, status_of
+from tests.test_ingest import ACCEPTANCE, EPISODE, good_assessments, status_of
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = b"test-key"
@@ -198,3 +201,34 @@ def test_a_submission_that_fails_in_the_batch_transaction_is_rejected_alone(env,
     assert env.query("SELECT submission_id FROM raw.top") == [("OXF-LIFELINE_2012-04_01",)]
     assert env.query("SELECT count(*) FROM raw.episodes") == [(0,)]
     assert env.query("SELECT count(*) FROM quality.submission_files") == [(1,)]
+
+
+def test_a_window_killed_midway_leaves_nothing_of_it(env):
+    """kill -9 inside the window's one transaction, after one submission's bookkeeping and the
+    first table's rows: nothing of the window is in the warehouse; the next run loads it all."""
+    write_submission(env.landing, "OXF-AQUARIUS", "2012-04", 1, good_assessments())
+    write_submission(env.landing, "OXF-OXHEALTH", "2012-04", 1, {
+        "episodes.csv": csv_bytes("episodes", [EPISODE]),
+        "top.csv": csv_bytes("top", ["T1,OXF-000001,H1,2012-04-10,S,20,10,,,,,,,12,,,,,8,Y,N,,,"]),
+    })
+    script = textwrap.dedent(f"""
+        import os
+        from pathlib import Path
+        import pbr_pipeline.ingest.load as load
+        from pbr_pipeline.config import load_areas
+        from pbr_pipeline.ingest.run import ingest_up_to
+        from pbr_pipeline.warehouse import connect
+        original = load._insert_raw
+        def insert_then_die(con, table, *args):
+            original(con, table, *args)
+            os._exit(9)
+        load._insert_raw = insert_then_die
+        with connect(Path({str(env.warehouse)!r})) as con:
+            ingest_up_to(con, Path({str(env.landing)!r}), load_areas(Path({str(ACCEPTANCE / 'config')!r})), "2012-04", b"k")
+    """)
+    died = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True)
+    assert died.returncode == 9, died.stderr.decode()
+    for table in ("raw.assessments", "raw.episodes", "raw.top", "quality.submissions", "quality.submission_files"):
+        assert env.query(f"SELECT count(*) FROM {table}") == [(0,)], table
+    outcomes = [(o.submission_id, o.status, o.rows_loaded) for o in env.ingest().outcomes]
+    assert outcomes == [("OXF-AQUARIUS_2012-04_01", "LOADED", 1), ("OXF-OXHEALTH_2012-04_01", "LOADED", 2)]
