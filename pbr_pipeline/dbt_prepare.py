@@ -52,7 +52,12 @@ DOCS_FILES = ("index.html", "catalog.json", "manifest.json")
 def generate_docs(settings: Settings) -> Path:
     """`dbt docs generate` against the warehouse, kept in PBR_DBT_DOCS_DIR (index.html,
     catalog.json, manifest.json). It works in the runs' target folder, whose partial parse it
-    reuses, and does not compile the models again: the run has just built them."""
+    reuses, and does not compile the models again: the run has just built them. Docs newer
+    than every dbt file are kept as they are: what they show (models, columns, descriptions,
+    lineage) changes only with the project, and the monthly run saves the ten seconds."""
+    index = settings.dbt_docs_dir / "index.html"
+    if index.exists() and manifest_is_current(DBT_PROJECT_DIR, settings.dbt_docs_dir / "manifest.json"):
+        return index
     command = [
         DBT_EXECUTABLE, "docs", "generate", "--quiet", "--no-compile", "--vars", dbt_vars(settings.warehouse),
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
@@ -62,7 +67,7 @@ def generate_docs(settings: Settings) -> Path:
     settings.dbt_docs_dir.mkdir(parents=True, exist_ok=True)
     for name in DOCS_FILES:
         shutil.copyfile(settings.dbt_target_dir / name, settings.dbt_docs_dir / name)
-    return settings.dbt_docs_dir / "index.html"
+    return index
 
 
 if __name__ == "__main__":
