@@ -2,7 +2,6 @@
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
-
 monthly_payment_run = define_asset_job(
     name="monthly_payment_run",
     selection=AssetSelection.all(),

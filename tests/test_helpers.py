@@ -17,9 +17,8 @@ from pbr_pipeline.assets.payments import statement_metadata
 from pbr_pipeline.cli import statement_summary
 from pbr_pipeline.dbt import dbt_build_args, dbt_vars
 from pbr_pipeline.dbt_prepare import manifest_is_current
-from pbr_pipeline.partitions import partition_of_window, range_tags, window_of_partition
-from pbr_pipeline.progress import range_label
 from pbr_pipeline.lock import WarehouseBusy, warehouse_lock
+from pbr_pipeline.partitions import partition_of_window, range_tags, window_of_partition
 from pbr_pipeline.payments.exports import csv_text, defused, write_window_exports
 from pbr_pipeline.payments.runs import (
     PaymentRunError,
@@ -29,6 +28,7 @@ from pbr_pipeline.payments.runs import (
     finalize,
     record_run,
 )
+from pbr_pipeline.progress import range_label
 from pbr_pipeline.sensors import landed_by_window, new_sources
 from pbr_pipeline.settings import DEVELOPMENT_KEY_ID, DEVELOPMENT_PSEUDONYM_KEY, Settings, SettingsError
 from pbr_pipeline.warehouse import ensure_schema

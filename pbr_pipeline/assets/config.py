@@ -2,8 +2,8 @@
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
 
-from pbr_pipeline.config.publish import CONFIG_TABLES, publish_config
 from pbr_pipeline.assets.run_order import check_windows_may_run
+from pbr_pipeline.config.publish import CONFIG_TABLES, publish_config
 from pbr_pipeline.partitions import ONE_RUN_PER_RANGE, monthly_windows
 from pbr_pipeline.progress import report_range
 from pbr_pipeline.resources import PipelineSettings

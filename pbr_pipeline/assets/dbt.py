@@ -15,6 +15,7 @@ from pbr_pipeline.assets.run_order import check_windows_may_run
 from pbr_pipeline.dbt import dbt_build_args, dbt_project
 from pbr_pipeline.dbt_prepare import prepare_if_dev
 from pbr_pipeline.partitions import ONE_RUN_PER_RANGE, monthly_windows
+from pbr_pipeline.payments.checkpoint import import_in_background
 from pbr_pipeline.progress import report_range
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.warehouse import connect, set_run_windows
@@ -49,6 +50,7 @@ def pbr_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
         windows = check_windows_may_run(context, con)
         set_run_windows(con, windows)
     report_range(context, windows, "dbt", f"building the models as of {len(windows)} window(s) in one build")
+    import_in_background()  # the payment checkpoint's GX, while dbt works in its own process
     # One target folder per warehouse, kept between runs: dbt's partial parsing reads its
     # previous parse from there (dagster-dbt's default is a new 10 MB folder per invocation
     # inside the project, never removed).

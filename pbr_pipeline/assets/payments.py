@@ -22,9 +22,9 @@ from pbr_pipeline.partitions import ONE_RUN_PER_RANGE, monthly_windows, windows_
 from pbr_pipeline.payments.checkpoint import run_payment_checkpoint
 from pbr_pipeline.payments.exports import missing_returns, statement_files, write_window_exports
 from pbr_pipeline.payments.runs import (
+    RunTotals,
     check_final_run_reproduced,
     inputs_fingerprint,
-    RunTotals,
     record_run,
     run_totals,
 )
