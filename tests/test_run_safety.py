@@ -20,7 +20,7 @@ from tests.conftest import ACCEPTANCE, REPO, PipelineRun
 from tests.returns_builder import csv_bytes, write_submission
 
 HOLDER_LINE = re.compile(
-    r"^pbr: the warehouse pbr\.duckdb is in use by pid (\d+) \(pbr run --from 2012-04 --to 2012-05\) since "
+    r"^pbr: the warehouse pbr\.duckdb is in use by pid (\d+) \(pbr run --from 2012-04 --to 2014-06\) since "
     r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ: try again when it has finished$"
 )
 
