@@ -22,3 +22,14 @@
 {% macro latest_run_window() -%}
     (select max(as_of_window) from control.run_windows)
 {%- endmacro %}
+
+{#- Each window of the run (as payment_window) with the latest window before it that
+    `history` (a relation with as_of_window) holds: null before the first window. Windows run
+    in order and `history` already holds this run's windows, so that is the window P - 1. -#}
+{% macro run_windows_with_previous(history) -%}
+    select
+        run_windows.as_of_window as payment_window,
+        (select max(earlier.as_of_window) from {{ history }} as earlier where earlier.as_of_window < run_windows.as_of_window)
+            as previous_window
+    from {{ ref('stg_run__windows') }} as run_windows
+{%- endmacro %}

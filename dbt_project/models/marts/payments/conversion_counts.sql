@@ -10,11 +10,7 @@ with history as (
 
 -- Each window of the run with the window run before it (null before the first window).
 run_windows as (
-    select
-        run_windows.as_of_window as payment_window,
-        (select max(earlier.as_of_window) from history as earlier where earlier.as_of_window < run_windows.as_of_window)
-            as previous_window
-    from {{ ref('stg_run__windows') }} as run_windows
+    {{ run_windows_with_previous('history') }}
 ),
 
 by_role as (

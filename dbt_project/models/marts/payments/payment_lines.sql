@@ -9,15 +9,10 @@ with entitlements as (
     select * from {{ ref('entitlements') }}
 ),
 
--- Each window of the run with the window run before it: null before the first window.
--- Windows run in order (the pipeline refuses to skip one), and marts.entitlements already
--- holds this run's windows, so that is the entitlement as of P - 1.
+-- Each window of the run with the window run before it: its entitlement is the one as of
+-- P - 1 (the pipeline refuses to skip a window).
 run_windows as (
-    select
-        run_windows.as_of_window as payment_window,
-        (select max(earlier.as_of_window) from entitlements as earlier where earlier.as_of_window < run_windows.as_of_window)
-            as previous_window
-    from {{ ref('stg_run__windows') }} as run_windows
+    {{ run_windows_with_previous('entitlements') }}
 ),
 
 current_run as (
