@@ -12,6 +12,7 @@ from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
 from pbr_pipeline.lock import warehouse_lock
 from pbr_pipeline.partitions import RERUN_THROUGH_TAG, range_tags
 from pbr_pipeline.payments.runs import check_run_order, windows_run
+from pbr_pipeline.progress import range_label
 from pbr_pipeline.publish import discard_snapshot, restore_snapshot, take_snapshot
 from pbr_pipeline.settings import Settings
 from pbr_pipeline.warehouse import connect
@@ -70,7 +71,7 @@ def run_range(windows: list[str], rerun_through: str) -> RangeRun:
     settings = Settings.from_env()
     job = defs.resolve_job_def("monthly_payment_run")
     settings.log_dir.mkdir(parents=True, exist_ok=True)
-    label = windows[0] if len(windows) == 1 else f"{windows[0]}..{windows[-1]}"
+    label = range_label(windows)
     log_path = settings.log_dir / f"run-{label}.log"
     snapshot = take_snapshot(settings.warehouse)
     try:

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from pbr_pipeline.progress import range_label
+
 if TYPE_CHECKING:
     from great_expectations.expectations import Expectation
 
@@ -260,7 +262,7 @@ def run_payment_checkpoint(con: duckdb.DuckDBPyConnection, windows: list[str], d
     _clear_previous_docs(docs_dir)
     context = gx.get_context(mode="ephemeral", project_config=_project_config(docs_dir))
     source = context.data_sources.add_pandas("warehouse")
-    label = windows[0] if len(windows) == 1 else f"{windows[0]}..{windows[-1]}"
+    label = range_label(windows)
     run_id = RunIdentifier(run_name=f"payments-{label}", run_time=dt.datetime.now(dt.timezone.utc))
 
     order: list[str] = []  # readable names, in the order failures are reported
