@@ -31,6 +31,11 @@
                 "the columns of " ~ this ~ " changed (" ~ (table_columns | join(", ")) ~ " -> " ~ (model_columns | join(", "))
                 ~ "): rebuild it whole with --full-refresh") }}
         {% endif %}
+        {#- An enforced contract (the marts of spec/outputs.md) is checked on every run: dbt checks
+            it only where it creates the table. -#}
+        {% if config.get('contract').enforced %}
+            {{ get_assert_columns_equivalent(sql) }}
+        {% endif %}
         {%- set windows = run_query('select as_of_window from control.run_windows order by 1').columns[0].values() -%}
         {% call statement('delete_run_windows') -%}
             delete from {{ target_relation }}
