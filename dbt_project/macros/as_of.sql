@@ -2,9 +2,14 @@
     control.run_windows (pbr_pipeline.warehouse), and every window-dependent model carries an
     as_of_window column and computes all of them at once, set-based. -#}
 
+{#- The first day of a window (`YYYY-MM` text). -#}
+{% macro window_start(window_column='as_of_window') -%}
+    cast({{ window_column }} || '-01' as date)
+{%- endmacro %}
+
 {#- The last day of a window: events after it are not seen as of that window. -#}
 {% macro as_of_end(window_column='as_of_window') -%}
-    last_day(cast({{ window_column }} || '-01' as date))
+    last_day({{ window_start(window_column) }})
 {%- endmacro %}
 
 {#- The windows of this run, as a subquery, for incremental hooks and predicates. By name, not

@@ -11,7 +11,7 @@ with contracts_in_force as (
     from {{ ref('stg_config__contracts') }} as contracts
     inner join {{ ref('stg_run__windows') }} as run_windows
         on contracts.start_date <= {{ as_of_end('run_windows.as_of_window') }}
-       and contracts.end_date >= cast(run_windows.as_of_window || '-01' as date)
+       and contracts.end_date >= {{ window_start('run_windows.as_of_window') }}
 ),
 
 expected as (

@@ -7,10 +7,7 @@
 with window_years as (
     select
         as_of_window,
-        case
-            when month(cast(as_of_window || '-01' as date)) >= 4 then year(cast(as_of_window || '-01' as date))
-            else year(cast(as_of_window || '-01' as date)) - 1
-        end as financial_year
+        {{ financial_year(window_start()) }} as financial_year
     from {{ ref('stg_run__windows') }}
 ),
 
@@ -19,8 +16,8 @@ contracts as (
     from {{ ref('stg_config__contracts') }} as contracts
     cross join window_years
     -- contracts running at some point of the financial year
-    where contracts.start_date <= make_date(window_years.financial_year + 1, 3, 31)
-      and contracts.end_date >= make_date(window_years.financial_year, 4, 1)
+    where contracts.start_date <= {{ financial_year_end('window_years.financial_year') }}
+      and contracts.end_date >= {{ financial_year_start('window_years.financial_year') }}
 ),
 
 payable as (
@@ -29,7 +26,7 @@ payable as (
     inner join window_years
         on window_years.as_of_window = entitlements.as_of_window
     where entitlements.earned_date
-        between make_date(window_years.financial_year, 4, 1) and make_date(window_years.financial_year + 1, 3, 31)
+        between {{ financial_year_start('window_years.financial_year') }} and {{ financial_year_end('window_years.financial_year') }}
     group by entitlements.as_of_window, entitlements.contract_id
 )
 

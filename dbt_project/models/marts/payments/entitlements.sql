@@ -10,10 +10,7 @@ with payable_lines as (
     select
         prices.*,
         contracts.annual_cap_gbp,
-        case
-            when month(prices.earned_date) >= 4 then year(prices.earned_date)
-            else year(prices.earned_date) - 1
-        end as financial_year
+        {{ financial_year('prices.earned_date') }} as financial_year
     from {{ ref('int_entitlement_prices') }} as prices
     inner join {{ ref('stg_config__contracts') }} as contracts
         on contracts.contract_id = prices.contract_id
