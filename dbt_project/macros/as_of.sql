@@ -38,3 +38,14 @@
             as previous_window
     from {{ ref('stg_run__windows') }} as run_windows
 {%- endmacro %}
+
+{#- The rows of `history` (a relation with as_of_window) for each window of the run, as of
+    that window (`which`='payment_window') or as of the window run before it
+    (`which`='previous_window'), tagged with the run's window. Reads the CTE `run_windows`
+    that run_windows_with_previous made. -#}
+{% macro history_as_of_run(history, which) -%}
+    select run_windows.payment_window, {{ history }}.*
+    from {{ history }}
+    inner join run_windows
+        on run_windows.{{ which }} = {{ history }}.as_of_window
+{%- endmacro %}

@@ -20,17 +20,11 @@ by_role as (
 ),
 
 current_run as (
-    select run_windows.payment_window, by_role.*
-    from by_role
-    inner join run_windows
-        on run_windows.payment_window = by_role.as_of_window
+    {{ history_as_of_run('by_role', 'payment_window') }}
 ),
 
 previous_run as (
-    select run_windows.payment_window, by_role.*
-    from by_role
-    inner join run_windows
-        on run_windows.previous_window = by_role.as_of_window
+    {{ history_as_of_run('by_role', 'previous_window') }}
 ),
 
 counted as (

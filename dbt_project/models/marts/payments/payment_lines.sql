@@ -16,17 +16,11 @@ run_windows as (
 ),
 
 current_run as (
-    select run_windows.payment_window, entitlements.*
-    from entitlements
-    inner join run_windows
-        on run_windows.payment_window = entitlements.as_of_window
+    {{ history_as_of_run('entitlements', 'payment_window') }}
 ),
 
 previous_run as (
-    select run_windows.payment_window, entitlements.*
-    from entitlements
-    inner join run_windows
-        on run_windows.previous_window = entitlements.as_of_window
+    {{ history_as_of_run('entitlements', 'previous_window') }}
 ),
 
 compared as (
