@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pbr_pipeline.codes import TABLE_KEYS
+from data_contracts.tables import TABLE_KEYS
 
 # Column kinds: "id" integer written with the table's prefix, "text" a Python str ('' = null),
 # "date" a day number, "int" an integer, "tenths" an integer number of tenths (one decimal).
