@@ -13,8 +13,11 @@ import pandas as pd
 from data_contracts.tables import PERSONAL_COLUMNS
 
 AGE_BANDS = ((18, "18-24"), (25, "25-34"), (35, "35-44"), (45, "45-54"), (55, "55-64"), (65, "65+"))
-# What a table with personal columns keeps instead of them (raw.assessments).
-PSEUDONYM_COLUMNS = ("attributor_hash", "age_band")
+# What a table with personal columns keeps instead of them (raw.assessments), described.
+PSEUDONYM_COLUMNS = {
+    "attributor_hash": "Keyed HMAC-SHA256 of initials|date_of_birth|sex: links one person's journeys across areas.",
+    "age_band": "Age on assessment_date, banded (18-24 ... 65+).",
+}
 
 
 def attributor_hash(key: bytes, initials: str, date_of_birth: str, sex: str) -> str:
