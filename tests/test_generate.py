@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -542,3 +544,28 @@ def test_every_defect_recipe_breaks_a_rule_the_specification_declares():
 def test_a_missing_column_defect_drops_a_required_column_that_is_not_the_key():
     for name, column in DROPPED_COLUMN.items():
         assert column in RETURN_TABLES[name].required_columns and column != RETURN_TABLES[name].key, name
+
+
+# The generator is a tool, not the runtime (docs/generator.md).
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1], check=False)
+
+
+def test_the_pipeline_does_not_import_the_generator():
+    found = _python("import sys, pbr_pipeline.definitions, pbr_pipeline.cli\n"
+                    "print(sorted(m for m in sys.modules if m.startswith('pbr_pipeline.generate')))")
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == "[]"
+
+
+def test_generate_without_its_extra_says_which_extra_in_one_line(tmp_path):
+    # numpy made unimportable, as in an install without the 'generate' extra that lacked it.
+    run = _python("import sys\nfrom pbr_pipeline.cli import main\nsys.modules['numpy'] = None\n"
+                  f"sys.exit(main(['generate', '--out', {str(tmp_path / 'out')!r}, '--from', '2012-04', '--to', '2012-04']))")
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "pbr: the generator needs numpy: install the 'generate' extra (pip install 'pbr_pipeline[generate]')"
+    ]
+    assert not (tmp_path / "out").exists()
