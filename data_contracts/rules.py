@@ -35,6 +35,7 @@ import pandera.pandas as pa
 from data_contracts.tables import (
     AREA_BANDS,
     AREA_PROVIDERS,
+    DELETED,
     PBR_ID_PATTERN,
     Age,
     Column,
@@ -192,7 +193,7 @@ def table_rules(table: Table) -> list[Rule]:
 
 def _checked_on_retractions(column: Column) -> bool:
     """A row with `deleted = Y` is checked only for its key and `pbr_id` (and `deleted`)."""
-    return column.type in (ColumnType.KEY, ColumnType.PBR_ID) or column.name == "deleted"
+    return column.type in (ColumnType.KEY, ColumnType.PBR_ID) or column is DELETED
 
 
 def column_rules(column: Column) -> list[tuple[str, str, Callable[[pd.DataFrame], pd.Series]]]:
