@@ -1,31 +1,20 @@
-"""Row contracts for provider returns: one pandera DataFrameModel per table (spec/returns.md)."""
+"""Row contracts for provider returns: one pandera schema per table, built from the tables'
+specification (`data_contracts/tables.py`, spec/returns.md)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pandera.pandas as pa
 
-from data_contracts.assessments import Assessments
-from data_contracts.employment import Employment
-from data_contracts.episodes import Episodes
-from data_contracts.interventions import Interventions
-from data_contracts.offences import Offences
 from data_contracts.rules import (
-    RowContract,
     SubmissionContext,
     add_context,
     context_values,
+    contract,
 )
-from data_contracts.top import Top
+from data_contracts.tables import RETURN_TABLES
 
-CONTRACTS: dict[str, type[RowContract]] = {
-    "assessments": Assessments,
-    "episodes": Episodes,
-    "top": Top,
-    "interventions": Interventions,
-    "offences": Offences,
-    "employment": Employment,
-}
+CONTRACTS: dict[str, pa.DataFrameSchema] = {name: contract(table) for name, table in RETURN_TABLES.items()}
 
 FAILURE_COLUMNS = ["line_number", "column_name", "reason"]
 ROW_FAILURE_COLUMNS = ["row", "column_name", "reason"]
@@ -33,10 +22,7 @@ ROW_FAILURE_COLUMNS = ["row", "column_name", "reason"]
 
 def required_columns(table: str) -> tuple[str, ...]:
     """Columns whose absence from a header rejects the submission (MISSING_COLUMN)."""
-    meta = CONTRACTS[table].metadata()
-    return (meta["key"], "pbr_id") + tuple(meta.get("required", ()))
-
-
+    return RETURN_TABLES[table].required_columns
 def row_failures(table: str, frame: pd.DataFrame, context: SubmissionContext) -> pd.DataFrame:
     """Every (line_number, column_name, reason) that breaks the table's contract, in that order.
 
@@ -54,9 +40,8 @@ def contract_failures(table: str, framed: pd.DataFrame) -> pd.DataFrame:
     for empty) and every context column (`add_context`, `context_values`); `row` is the label
     of the failing row in its index, which must be unique.
     """
-    contract = CONTRACTS[table]
     try:
-        contract.validate(framed, lazy=True)
+        CONTRACTS[table].validate(framed, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         unexpected = cases[~cases["check"].astype(str).str.contains(":", regex=False)]

@@ -1,9 +1,10 @@
-"""The row rules of spec/returns.md as a pandera base model that every table contract extends.
+"""The row rules of spec/returns.md as pandera contracts, one per table, built from the
+tables' specification (`data_contracts/tables.py`).
 
-A table contract declares its columns as fields and its rules in `Config.metadata` (which
-columns are required, typed, ranged, coded, patterned, ordered). The base model turns each
-declared rule into one pandera check named `<REASON>:<column>`, so a lazy validation's failure
-cases carry the spec's reason code and the column directly.
+Each rule that a column of the specification declares (required, typed, ranged, coded,
+patterned, ordered, tied to another column or to the configuration) becomes one pandera check
+named `<REASON>:<column>`, so a lazy validation's failure cases carry the spec's reason code and
+the column directly.
 
 Values arrive as trimmed text with empty cells as null, in `object` columns: the rules below
 do all the typing, and pandera's own per-element `str` dtype check cost a third of ingest time
@@ -26,20 +27,21 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandera.typing import Series
 
-# A character outside Unicode category Cc (C0 controls, DEL, C1 controls). Free text with a NUL
-# or a line break in it is a corrupt value, not an identifier.
-NOT_CONTROL = r"[^\x00-\x1f\x7f-\x9f]"
-TEXT_PATTERN = NOT_CONTROL + "+"
-KEY_PATTERN = NOT_CONTROL + "{1,32}"
-PBR_ID_PATTERN = r"[A-Z]{3}-[0-9]{6}"
-YES_NO = ("Y", "N")
+from data_contracts.tables import (
+    AREA_BANDS,
+    AREA_PROVIDERS,
+    DELETED,
+    PBR_ID_PATTERN,
+    Age,
+    Column,
+    ColumnType,
+    Table,
+)
 
 INTEGER_PATTERN = r"[+-]?[0-9]+"
 DECIMAL_PATTERN = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
@@ -167,49 +169,110 @@ def passes(outcome: pd.Series) -> pd.Series:
     return ~outcome.eq(False)
 
 
-def _check(reason: str, column: str, rule: Callable[[pd.DataFrame], pd.Series], applies_to_deleted: bool):
+def _check(reason: str, column: str, rule: Callable[[pd.DataFrame], pd.Series], applies_to_deleted: bool) -> pa.Check:
     """One pandera dataframe check, named `<reason>:<column>`, true where the row passes."""
 
-    def check(cls, frame: pd.DataFrame) -> pd.Series:
+    def check(frame: pd.DataFrame) -> pd.Series:
         passed = passes(rule(frame))
         return passed if applies_to_deleted else passed | is_deleted(frame)
 
-    check.__name__ = f"check_{reason.lower()}_{column}"
-    return pa.dataframe_check(name=f"{reason}:{column}", ignore_na=False)(check)
+    return pa.Check(check, name=f"{reason}:{column}", ignore_na=False)
 
 
-def _declared_rules(meta: dict) -> list[tuple[str, str, Callable, bool]]:
-    """(reason, column, rule, applies_to_deleted) for every rule a contract declares."""
-    key = meta["key"]
-    rules: list[tuple[str, str, Callable, bool]] = [
-        ("REQUIRED", key, lambda f: f[key].notna(), True),
-        ("PATTERN", key, lambda f: fullmatches(f[key], KEY_PATTERN), True),
-        # A key seen twice in one file: every copy (rows of other files do not count).
-        ("DUPLICATE_KEY", key, lambda f: ~(f[key].notna() & f[["ctx_file", key]].duplicated(keep=False)), True),
-        ("REQUIRED", "pbr_id", lambda f: f["pbr_id"].notna(), True),
-        ("PATTERN", "pbr_id", lambda f: fullmatches(f["pbr_id"], PBR_ID_PATTERN), True),
-        ("AREA_MISMATCH", "pbr_id", _area_matches, True),
-        ("CODE", "deleted", lambda f: f["deleted"].isna() | f["deleted"].isin(YES_NO), True),
+Rule = tuple[str, str, Callable[[pd.DataFrame], pd.Series], bool]  # reason, column, rule, applies_to_deleted
+
+
+def table_rules(table: Table) -> list[Rule]:
+    """Every rule of the table's specification, column by column (`deleted` too)."""
+    return [
+        (reason, name, rule, _checked_on_retractions(column))
+        for column in table.file_columns
+        for reason, name, rule in column_rules(column)
     ]
-    for column in meta.get("required", ()):
-        rules.append(("REQUIRED", column, lambda f, c=column: f[c].notna(), False))
-    for column, pattern in meta.get("patterns", {}).items():
-        rules.append(("PATTERN", column, lambda f, c=column, p=pattern: fullmatches(f[c], p), False))
-    for column, codes in meta.get("codes", {}).items():
-        rules.append(("CODE", column, lambda f, c=column, k=codes: f[c].isna() | f[c].isin(k), False))
-    for column, (low, high) in meta.get("integers", {}).items():
-        rules.append(("TYPE", column, lambda f, c=column: f[c].isna() | parses_as_integer(f[c]), False))
-        rules.append(("RANGE", column, lambda f, c=column, lo=low, hi=high: within(as_integer(f[c]), lo, hi), False))
-    for column, (low, high) in meta.get("decimals", {}).items():
-        rules.append(("TYPE", column, lambda f, c=column: f[c].isna() | parses_as_decimal(f[c]), False))
-        rules.append(("RANGE", column, lambda f, c=column, lo=low, hi=high: within(as_decimal(f[c]), lo, hi), False))
-    for column in meta.get("dates", ()):
-        rules.append(("TYPE", column, lambda f, c=column: f[c].isna() | as_date_number(f[c]).notna(), False))
-    for column in meta.get("event_dates", ()):
-        rules.append(("FUTURE_DATE", column, lambda f, c=column: ~(as_date_number(f[c]) > as_date_number(f["ctx_window_end"])), False))
-    for later, earlier in meta.get("date_order", ()):
-        rules.append(("DATE_ORDER", later, lambda f, a=later, b=earlier: ~(as_date_number(f[a]) < as_date_number(f[b])), False))
+
+
+def _checked_on_retractions(column: Column) -> bool:
+    """A row with `deleted = Y` is checked only for its key and `pbr_id` (and `deleted`)."""
+    return column.type in (ColumnType.KEY, ColumnType.PBR_ID) or column is DELETED
+
+
+def column_rules(column: Column) -> list[tuple[str, str, Callable[[pd.DataFrame], pd.Series]]]:
+    """(reason, column, rule) for every rule a column of the specification declares."""
+    c = column.name
+    rules: list[tuple[str, str, Callable[[pd.DataFrame], pd.Series]]] = []
+    if column.required:
+        rules.append(("REQUIRED", c, lambda f: f[c].notna()))
+    if column.pattern:
+        rules.append(("PATTERN", c, lambda f, p=column.pattern: fullmatches(f[c], p)))
+    if column.type is ColumnType.KEY:
+        # A key seen twice in one file: every copy (rows of other files do not count).
+        rules.append(("DUPLICATE_KEY", c, lambda f: ~(f[c].notna() & f[["ctx_file", c]].duplicated(keep=False))))
+    if column.type is ColumnType.PBR_ID:
+        rules.append(("AREA_MISMATCH", c, _area_matches))
+    if column.codes:
+        rules.append(("CODE", c, lambda f, k=column.codes: f[c].isna() | f[c].isin(k)))
+    if column.codes_from:
+        rules.append(("CODE", c, AREA_CODE_RULES[column.codes_from](c)))
+    if column.type in NUMBER_PARSERS:
+        parses, as_number = NUMBER_PARSERS[column.type]
+        rules.append(("TYPE", c, lambda f: f[c].isna() | parses(f[c])))
+        if (column.low, column.high) != (None, None):
+            rules.append(("RANGE", c, lambda f, lo=column.low, hi=column.high: within(as_number(f[c]), lo, hi)))
+    if column.type is ColumnType.DATE:
+        rules.append(("TYPE", c, lambda f: f[c].isna() | as_date_number(f[c]).notna()))
+    if column.event_date:
+        rules.append(("FUTURE_DATE", c, lambda f: ~(as_date_number(f[c]) > as_date_number(f["ctx_window_end"]))))
+    if column.not_before:
+        rules.append(("DATE_ORDER", c, lambda f, b=column.not_before: ~(as_date_number(f[c]) < as_date_number(f[b]))))
+    if column.differs_from:
+        rules.append(("CODE", c, lambda f, other=column.differs_from: ~f[c].eq(f[other])))
+    if column.age:
+        rules.append(("RANGE", c, lambda f, age=column.age: _age_within(f, c, age)))
+    if column.required_iff:
+        # Given exactly when the other is: REQUIRED on whichever of the two is missing.
+        other = column.required_iff
+        rules.append(("REQUIRED", c, lambda f: ~(f[other].notna() & f[c].isna())))
+        rules.append(("REQUIRED", other, lambda f: ~(f[c].notna() & f[other].isna())))
     return rules
+
+
+NUMBER_PARSERS = {
+    ColumnType.INTEGER: (parses_as_integer, as_integer),
+    ColumnType.DECIMAL: (parses_as_decimal, as_decimal),
+}
+
+
+def _age_within(frame: pd.DataFrame, column: str, age: Age) -> pd.Series:
+    born = as_date_number(frame[column])
+    on = as_date_number(frame[age.on])
+    # Whole years completed on that date. In YYYYMMDD numbers the month and day are the last
+    # four digits, so the ten-thousands of the difference are the difference of years, less
+    # one while that year's birthday (a later month and day) is still to come.
+    years = (on - born) // 10000
+    return ~(years.lt(age.low) | years.gt(age.high))
+
+
+def _band_defined_for_area(column: str) -> Callable[[pd.DataFrame], pd.Series]:
+    def rule(frame: pd.DataFrame) -> pd.Series:
+        bands = as_integer(frame[column])
+        allowed = frame["ctx_bands"].str.split(",")
+        defined = [pd.isna(b) or str(int(b)) in ok for b, ok in zip(bands, allowed)]
+        return pd.Series(defined, index=frame.index)
+
+    return rule
+
+
+def _provider_of_area(column: str) -> Callable[[pd.DataFrame], pd.Series]:
+    def rule(frame: pd.DataFrame) -> pd.Series:
+        providers = frame["ctx_providers"].str.split(",")
+        known = [pd.isna(code) or code in ok for code, ok in zip(frame[column], providers)]
+        return pd.Series(known, index=frame.index)
+
+    return rule
+
+
+# The code lists the configuration gives, read from the context columns.
+AREA_CODE_RULES = {AREA_BANDS: _band_defined_for_area, AREA_PROVIDERS: _provider_of_area}
 
 
 def _area_matches(frame: pd.DataFrame) -> pd.Series:
@@ -218,46 +281,11 @@ def _area_matches(frame: pd.DataFrame) -> pd.Series:
     return exempt | ~well_formed | frame["pbr_id"].str[:3].eq(frame["ctx_area"])
 
 
-class RowContract(pa.DataFrameModel):
-    """Base of every table contract: the shared columns and the generated per-rule checks."""
-
-    pbr_id: Series[object] = pa.Field(nullable=True)
-    deleted: Series[object] = pa.Field(nullable=True)
-    ctx_file: Series[int] = pa.Field()
-    ctx_area: Series[object] = pa.Field()
-    ctx_window_end: Series[object] = pa.Field()
-    ctx_bands: Series[object] = pa.Field()
-    ctx_providers: Series[object] = pa.Field()
-
-    def __init_subclass__(cls, **kwargs):
-        meta = getattr(cls.Config, "metadata", None) or {}
-        if "key" in meta:
-            for reason, column, rule, applies_to_deleted in _declared_rules(meta):
-                setattr(cls, f"_rule_{reason.lower()}_{column}", _check(reason, column, rule, applies_to_deleted))
-        super().__init_subclass__(**kwargs)
-
-    @classmethod
-    def spec_columns(cls) -> tuple[str, ...]:
-        """The table's columns as the spec names them (context columns left out)."""
-        return tuple(name for name in cls.to_schema().columns if not name.startswith("ctx_"))
-
-    @classmethod
-    def metadata(cls) -> dict:
-        return cls.Config.metadata
-
-    class Config:
-        strict = False
-        metadata: ClassVar[dict] = {}
-
-
-def table_check(reason: str, column: str):
-    """Decorator for a table's own cross-column rule, named like the generated ones."""
-
-    def wrap(rule: Callable[[type, pd.DataFrame], pd.Series]):
-        def check(cls, frame: pd.DataFrame) -> pd.Series:
-            return passes(rule(cls, frame)) | is_deleted(frame)
-
-        check.__name__ = rule.__name__
-        return pa.dataframe_check(name=f"{reason}:{column}", ignore_na=False)(check)
-
-    return wrap
+def contract(table: Table) -> pa.DataFrameSchema:
+    """The table's row contract: every column a file may carry and every context column, as
+    `add_context` and the ingest frame them, and one check per rule of the specification."""
+    columns = {column.name: pa.Column(object, nullable=True) for column in table.file_columns}
+    columns["ctx_file"] = pa.Column("int64")
+    columns.update((name, pa.Column(object)) for name in CONTEXT_COLUMNS if name != "ctx_file")
+    checks = [_check(*rule) for rule in table_rules(table)]
+    return pa.DataFrameSchema(columns, checks=checks, strict=False, name=table.name)

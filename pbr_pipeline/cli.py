@@ -125,17 +125,28 @@ def command_explain(args: argparse.Namespace) -> None:
         con.close()
 
 
-def command_generate(args: argparse.Namespace) -> None:
-    from pbr_pipeline.generate import generate_returns
+def generator():
+    """`generate_returns`, imported only when asked for: the generator is a tool, installed
+    with the `generate` extra, not part of the pipeline's runtime (docs/generator.md)."""
+    try:
+        from pbr_pipeline.generate import generate_returns
+    except ModuleNotFoundError as missing:
+        if (missing.name or "").partition(".")[0] in ("pbr_pipeline", "data_contracts"):
+            raise  # a bug of ours, not a missing dependency
+        raise UsageError(f"the generator needs {missing.name}: install the 'generate' extra "
+                         f"(pip install 'pbr_pipeline[generate]')") from missing
+    return generate_returns
 
+
+def command_generate(args: argparse.Namespace) -> None:
+    generate_returns = generator()
     summary = generate_returns(args.out, args.first, args.last, scale=args.scale, seed=args.seed,
                                progress=lambda line: print(line, flush=True))
     print(summary)
 
 
 def command_demo() -> None:
-    from pbr_pipeline.generate import generate_returns
-
+    generate_returns = generator()
     settings = Settings.from_env()
     if not settings.landing_dir.exists():
         print(f"generating pilot returns {DEMO_FIRST}..{DEMO_LAST} into {settings.landing_dir}", flush=True)

@@ -2,22 +2,8 @@
 
 ROLES = ("LASAR", "PROVIDER", "POLICE", "DWP")
 
-# The tables each role may send (spec/returns.md, "Submitters and what they send").
-ROLE_TABLES = {
-    "LASAR": ("assessments",),
-    "PROVIDER": ("episodes", "top", "interventions"),
-    "POLICE": ("offences",),
-    "DWP": ("employment",),
-}
-
-TABLE_KEYS = {
-    "assessments": "assessment_id",
-    "episodes": "episode_id",
-    "top": "top_id",
-    "interventions": "intervention_id",
-    "offences": "offence_id",
-    "employment": "spell_id",
-}
+# The tables each role sends and their keys are part of the tables' specification:
+# data_contracts.tables (ROLE_TABLES, TABLE_KEYS).
 
 SUBSTANCES = ("OPIATES", "CRACK", "COCAINE", "AMPHETAMINES", "CANNABIS", "ALCOHOL", "OTHER")
 

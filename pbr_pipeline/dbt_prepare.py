@@ -1,6 +1,7 @@
 """Build the dbt manifest that the Dagster definitions load (`dbt parse`).
 
 `DbtProject.prepare_if_dev()` does this only under `dagster dev`; tests, CI and `pbr` call this.
+The raw tables' sources are written from the tables' specification first (`dbt_sources`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 from pbr_pipeline.dbt import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_project, dbt_vars
+from pbr_pipeline.dbt_sources import write_raw_sources
 from pbr_pipeline.settings import Settings
 
 
@@ -28,6 +30,7 @@ def manifest_is_current(project_dir: Path, manifest: Path) -> bool:
 def prepare() -> None:
     """Parse the project, unless the manifest is already newer than its files (a parse costs
     about five seconds, and `pbr` prepares before every run)."""
+    write_raw_sources()
     if manifest_is_current(DBT_PROJECT_DIR, dbt_project.manifest_path):
         return
     command = [

@@ -1,8 +1,9 @@
 """The warehouse tables that Python writes: raw records with lineage, the quality log, runs.
 
-Everything relational downstream of these is a dbt model. Raw column types follow the row
-contracts, so a contract and its table cannot drift apart. Personal columns are replaced by
-the pseudonymised ones: they have no column to be written to.
+Everything relational downstream of these is a dbt model. Raw columns and their types follow
+the tables' specification (data_contracts/tables.py), as the row contracts do, so a contract
+and its table cannot drift apart. Personal columns are replaced by the pseudonymised ones:
+they have no column to be written to.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Iterator
 import duckdb
 
 from data_contracts import CONTRACTS
-from pbr_pipeline.ingest.pseudonymise import PERSONAL_COLUMNS
+from data_contracts.tables import RETURN_TABLES, ColumnType
+from pbr_pipeline.ingest.pseudonymise import PSEUDONYM_COLUMNS
 
 LINEAGE_COLUMNS = {
     "submission_id": "VARCHAR",
@@ -60,24 +62,19 @@ QUALITY_TABLES = {
 }
 
 
+RAW_TYPES = {ColumnType.INTEGER: "INTEGER", ColumnType.DECIMAL: "DECIMAL(6,2)", ColumnType.DATE: "DATE"}
+
+
 def raw_columns(table: str) -> dict[str, str]:
-    """Column -> DuckDB type of raw.<table>: the contract's columns, typed, then lineage."""
-    meta = CONTRACTS[table].metadata()
-    integers, decimals, dates = meta.get("integers", {}), meta.get("decimals", {}), meta.get("dates", ())
-    columns: dict[str, str] = {}
-    for column in CONTRACTS[table].spec_columns():
-        if column in PERSONAL_COLUMNS:
-            continue
-        if column == "deleted":
-            continue
-        columns[column] = (
-            "INTEGER" if column in integers
-            else "DECIMAL(6,2)" if column in decimals
-            else "DATE" if column in dates
-            else "VARCHAR"
-        )
-    if table == "assessments":
-        columns.update(attributor_hash="VARCHAR", age_band="VARCHAR")
+    """Column -> DuckDB type of raw.<table>: pbr_id, the table's other columns in the spec's
+    order (personal ones left out), their pseudonyms, `deleted`, then lineage. pbr_id comes
+    first as it always has: the staging models select `*`, and warehouses exist."""
+    spec = RETURN_TABLES[table]
+    stored = [column for column in spec.columns if not column.personal]
+    stored.sort(key=lambda column: column.type is not ColumnType.PBR_ID)  # stable: the rest keep their order
+    columns = {column.name: RAW_TYPES.get(column.type, "VARCHAR") for column in stored}
+    if spec.personal_columns:
+        columns.update(dict.fromkeys(PSEUDONYM_COLUMNS, "VARCHAR"))
     columns["deleted"] = "BOOLEAN"
     return {**columns, **LINEAGE_COLUMNS}
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from data_contracts import CONTRACTS, SubmissionContext, row_failures
+from data_contracts import SubmissionContext, row_failures
+from data_contracts.tables import RETURN_TABLES, ColumnType
 from pbr_pipeline.config import load_areas
 from pbr_pipeline.ingest.run import ingest_up_to
 from pbr_pipeline.warehouse import connect
@@ -35,7 +36,7 @@ VALID = {
     },
     "top": {
         "top_id": "T1", "pbr_id": "OXF-000001", "episode_id": "H1", "top_date": "2012-04-10", "stage": "S",
-        **{column: "3" for column in CONTRACTS["top"].metadata()["integers"]},
+        **{column.name: "3" for column in RETURN_TABLES["top"].columns if column.type is ColumnType.INTEGER},
         "alcohol_units": "2.5", "acute_housing_problem": "Y", "risk_of_eviction": "N", "deleted": "N",
     },
     "interventions": {
@@ -56,7 +57,7 @@ CONTROL_CHARACTERS = [chr(code) for code in range(0x110000) if unicodedata.categ
 
 def frame(table: str, rows: list[dict]) -> pd.DataFrame:
     """Rows as ingest hands them over: every spec column as text or None, indexed by line number."""
-    columns = CONTRACTS[table].spec_columns()
+    columns = [column.name for column in RETURN_TABLES[table].file_columns]
     data = {column: [row.get(column) for row in rows] for column in columns}
     return pd.DataFrame(data, index=pd.Index(range(2, len(rows) + 2), name="line_number"), dtype=object)
 
@@ -66,14 +67,14 @@ def failures(table: str, *changes: dict) -> set[tuple[int, str, str]]:
 
     Each row has a key of its own unless the change gives one.
     """
-    key = CONTRACTS[table].metadata()["key"]
+    key = RETURN_TABLES[table].key
     rows = [{**VALID[table], key: f"K{i}", **change} for i, change in enumerate(changes)]
     return set(row_failures(table, frame(table, rows), CONTEXT).itertuples(index=False, name=None))
 
 
 def test_the_valid_rows_are_valid():
     for table, row in VALID.items():
-        assert set(row) == set(CONTRACTS[table].spec_columns()), table
+        assert set(row) == {column.name for column in RETURN_TABLES[table].file_columns}, table
         assert failures(table, {}) == set(), table
 
 
@@ -166,7 +167,7 @@ def test_the_control_characters_are_those_of_unicode_category_cc():
 
 @pytest.mark.parametrize("table", list(VALID))
 def test_a_control_character_in_a_key_is_pattern(table):
-    key = CONTRACTS[table].metadata()["key"]
+    key = RETURN_TABLES[table].key
     changes = [{key: f"K{i}{ch}X"} for i, ch in enumerate(CONTROL_CHARACTERS)]
     lines = range(2, len(changes) + 2)
     assert failures(table, *changes) == {(line, key, "PATTERN") for line in lines}

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from data_contracts.tables import DAY_COLUMN_OF_SUBSTANCE, RETURN_TABLES, ColumnType
+from pbr_pipeline.generate import GenerationSummary, generate_returns
+from pbr_pipeline.generate.artefacts import DROPPED_COLUMN
+from pbr_pipeline.generate.defects import VARIANTS
+from pbr_pipeline.generate.tables import columns as generated_columns
+from pbr_pipeline.generate.tables import key_column
+from pbr_pipeline.generate.writer import defects_path, extras_dir
+from pbr_pipeline.settings import PILOT_CONFIG_DIR
 from tests.conftest_generate_helpers import (
     KEYS,
     ROLE_TABLES,
@@ -33,9 +43,6 @@ from tests.conftest_generate_helpers import (
     read_landing,
     row_problems,
 )
-from pbr_pipeline.generate import GenerationSummary, generate_returns
-from pbr_pipeline.generate.writer import defects_path, extras_dir
-from pbr_pipeline.settings import PILOT_CONFIG_DIR
 
 FIRST, LAST, SEED = "2012-04", "2014-03", 11
 SUBMISSION_CODES = {
@@ -500,3 +507,65 @@ def test_national_scale_writes_its_extra_areas_configuration(tmp_path):
     }
     # About 300,000 journeys a year: one month's INITIAL assessments.
     assert 300_000 / 12 * 0.8 <= summary.journeys <= 300_000 / 12 * 1.2
+
+
+# The generator takes its tables from the specification (data_contracts/tables.py).
+
+def test_the_generator_writes_every_column_of_the_specification_in_its_order():
+    for name, table in RETURN_TABLES.items():
+        written = [column.name for column in generated_columns(name)]
+        spec = [column.name for column in table.file_columns]
+        assert sorted(written) == sorted(spec), name
+        # The one departure: the TOP's substance day columns in the order of the substance codes.
+        days = list(DAY_COLUMN_OF_SUBSTANCE.values())
+        assert [c for c in written if c not in days] == [c for c in spec if c not in days], name
+        assert [c for c in written if c in days] == ([] if name != "top" else days), name
+        assert generated_columns(name)[0].kind == "id" and key_column(name) == table.key == written[0]
+
+
+def test_every_defect_recipe_breaks_a_rule_the_specification_declares():
+    rule_of = {
+        "REQUIRED": lambda c, t: c.required or c.required_iff or any(o.required_iff == c.name for o in t.columns),
+        "TYPE": lambda c, t: c.type in (ColumnType.INTEGER, ColumnType.DECIMAL, ColumnType.DATE),
+        "RANGE": lambda c, t: c.low is not None or c.high is not None or c.age is not None,
+        "CODE": lambda c, t: bool(c.codes or c.codes_from or c.differs_from),
+        "PATTERN": lambda c, t: c.pattern is not None,
+        "DATE_ORDER": lambda c, t: c.not_before is not None,
+        "FUTURE_DATE": lambda c, t: c.event_date,
+        "AREA_MISMATCH": lambda c, t: c.type is ColumnType.PBR_ID and t.role != "DWP",
+        "DUPLICATE_KEY": lambda c, t: c.name == t.key,
+    }
+    for code, variants in VARIANTS.items():
+        for variant in variants:
+            table = RETURN_TABLES[variant.table]
+            assert rule_of[code](table.column(variant.column), table), (code, variant.table, variant.column)
+
+
+def test_a_missing_column_defect_drops_a_required_column_that_is_not_the_key():
+    for name, column in DROPPED_COLUMN.items():
+        assert column in RETURN_TABLES[name].required_columns and column != RETURN_TABLES[name].key, name
+
+
+# The generator is a tool, not the runtime (docs/generator.md).
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1], check=False)
+
+
+def test_the_pipeline_does_not_import_the_generator():
+    found = _python("import sys, pbr_pipeline.definitions, pbr_pipeline.cli\n"
+                    "print(sorted(m for m in sys.modules if m.startswith('pbr_pipeline.generate')))")
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == "[]"
+
+
+def test_generate_without_its_extra_says_which_extra_in_one_line(tmp_path):
+    # numpy made unimportable, as in an install without the 'generate' extra that lacked it.
+    run = _python("import sys\nfrom pbr_pipeline.cli import main\nsys.modules['numpy'] = None\n"
+                  f"sys.exit(main(['generate', '--out', {str(tmp_path / 'out')!r}, '--from', '2012-04', '--to', '2012-04']))")
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "pbr: the generator needs numpy: install the 'generate' extra (pip install 'pbr_pipeline[generate]')"
+    ]
+    assert not (tmp_path / "out").exists()

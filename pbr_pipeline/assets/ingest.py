@@ -11,8 +11,8 @@ from dagster import (
     multi_asset,
 )
 
+from data_contracts.tables import TABLE_KEYS
 from pbr_pipeline.assets.config import CONFIG_SPECS
-from pbr_pipeline.codes import TABLE_KEYS
 from pbr_pipeline.ingest.conservation import conservation_breaches
 from pbr_pipeline.ingest.run import IngestSummary, ingest_up_to
 from pbr_pipeline.partitions import ONE_RUN_PER_RANGE, monthly_windows, windows_of_run

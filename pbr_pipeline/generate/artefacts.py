@@ -20,7 +20,7 @@ import numpy as np
 from pbr_pipeline.generate.dates import date_of, window_last_day, window_name
 from pbr_pipeline.generate.formatting import FileContent, csv_bytes
 from pbr_pipeline.generate.submissions import folder_name
-from pbr_pipeline.generate.tables import columns
+from pbr_pipeline.generate.tables import columns, key_column
 
 SPEC_VERSION = "1"
 # A required column whose absence MISSING_COLUMN reports (never the key, which TABLE rules need).
@@ -324,7 +324,9 @@ def _foreign_employment(submission: Submission) -> bytes:
     pbr_ids = sorted({row[1] for content in submission.files.values() for row in content.rows if row[1]})[:3]
     start = date_of(window_last_day(submission.window)).replace(day=1).isoformat()
     header = tuple(c.name for c in columns("employment"))
-    return csv_bytes(header, [(f"X{i + 1:08d}", pbr_id, start, "", "") for i, pbr_id in enumerate(pbr_ids)])
+    rows = [{key_column("employment"): f"X{i + 1:08d}", "pbr_id": pbr_id, "start_date": start}
+            for i, pbr_id in enumerate(pbr_ids)]
+    return csv_bytes(header, [tuple(row.get(name, "") for name in header) for row in rows])
 
 
 def _without_column(content: FileContent, column: str) -> bytes:

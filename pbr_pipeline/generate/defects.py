@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from data_contracts.tables import RETURN_TABLES
 from pbr_pipeline.generate import rates
 from pbr_pipeline.generate.areas import AreaPlan, Registry
 from pbr_pipeline.generate.dates import MISSING, date_of, whole_years_between, window_last_day
@@ -221,8 +222,8 @@ VARIANTS: dict[str, list[Variant]] = {
     ],
     # assessment_date is the date the spec names "not in the future".
     "FUTURE_DATE": [Variant("assessments", "assessment_date", _any, _after_window)],
-    # The DWP share is exempt from the area rule, so never employment.
-    "AREA_MISMATCH": [Variant(t, "pbr_id", _any, _other_area_pbr_id) for t in TABLES if t != "employment"],
+    # The DWP share is exempt from the area rule, so never its table (employment).
+    "AREA_MISMATCH": [Variant(t, "pbr_id", _any, _other_area_pbr_id) for t in TABLES if RETURN_TABLES[t].role != "DWP"],
     "DUPLICATE_KEY": _key_variants(),
 }
 assert tuple(VARIANTS) == QUARANTINE_CODES

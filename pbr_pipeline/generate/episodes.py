@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from data_contracts.tables import RETURN_TABLES
 from pbr_pipeline.generate.dates import MISSING, windows_of
 
 # Episode kinds: the journey's first episode, and the Recovery episode after a conversion.
@@ -52,8 +53,7 @@ def list_episodes(journeys: pd.DataFrame) -> pd.DataFrame:
 
 def build_episode_records(episodes: pd.DataFrame) -> pd.DataFrame:
     """The open version of every episode and the closed version of those discharged."""
-    columns = ["episode_id", "pbr_id", "pathway", "referral_date", "triage_date", "discharge_date",
-               "discharge_reason", "_submitter", "_journey"]
+    columns = [*RETURN_TABLES["episodes"].column_names, "_submitter", "_journey"]
     opened = episodes[columns].copy()
     opened["discharge_date"] = MISSING
     opened["discharge_reason"] = ""

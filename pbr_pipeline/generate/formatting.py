@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pbr_pipeline.generate.dates import MISSING, format_days
-from pbr_pipeline.generate.tables import ID_DIGITS, ID_PREFIX, columns, key_column
+from pbr_pipeline.generate.tables import ID_DIGITS, Column, columns, key_column
 
 
 @dataclass
@@ -47,7 +47,8 @@ def sort_for_writing(table: pd.DataFrame, name: str) -> pd.DataFrame:
     return table.sort_values(["_win", "_sub", key_column(name), "_uid"], kind="stable", ignore_index=True)
 
 
-def _format_column(values: np.ndarray, kind: str, name: str) -> np.ndarray:
+def _format_column(values: np.ndarray, column: Column) -> np.ndarray:
+    kind = column.kind
     if kind == "text":
         return values.astype(object)
     if kind == "date":
@@ -55,7 +56,7 @@ def _format_column(values: np.ndarray, kind: str, name: str) -> np.ndarray:
     values = values.astype(np.int64)
     missing = values == MISSING
     if kind == "id":
-        text = np.char.add(ID_PREFIX[name], np.char.zfill(values.astype(str), ID_DIGITS))
+        text = np.char.add(column.id_prefix, np.char.zfill(values.astype(str), ID_DIGITS))
     elif kind == "tenths":
         safe = np.where(missing, 0, values)
         text = np.char.add(np.char.add((safe // 10).astype(str), "."), (safe % 10).astype(str))
@@ -69,7 +70,7 @@ def format_window(
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """The text columns of a window's rows (defect overrides applied) and the rows' uids."""
     spec = columns(name)
-    texts = [_format_column(table[c.name].to_numpy(), c.kind, c.name) for c in spec]
+    texts = [_format_column(table[c.name].to_numpy(), c) for c in spec]
     uids = table["_uid"].to_numpy()
     if overrides:
         wanted = np.fromiter(overrides, dtype=np.int64)

@@ -1,4 +1,8 @@
-"""The six return tables: their columns in spec order, how each column is held and written.
+"""The six return tables as the generator holds and writes them.
+
+Their names, columns, order and keys are the tables' specification (data_contracts/tables.py);
+this module adds only what the generator needs of its own: how each column is held in memory
+(its kind) and the letter that starts each table's ids.
 
 A table is held as a pandas DataFrame with one column per spec column plus three bookkeeping
 columns: `_sub` (index of the submitter in the Registry), `_win` (index of the window whose
@@ -11,114 +15,66 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pbr_pipeline.codes import TABLE_KEYS
+from data_contracts.tables import DAY_COLUMN_OF_SUBSTANCE, RETURN_TABLES, ColumnType
+from data_contracts.tables import Column as SpecColumn
 
-# Column kinds: "id" integer written with the table's prefix, "text" a Python str ('' = null),
-# "date" a day number, "int" an integer, "tenths" an integer number of tenths (one decimal).
-SUBSTANCE_DAY_COLUMNS = (
-    "opiates_days",
-    "crack_days",
-    "cocaine_days",
-    "amphetamines_days",
-    "cannabis_days",
-    "alcohol_days",
-    "other_days",
-)
-
-COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "assessments": (
-        ("assessment_id", "id"),
-        ("pbr_id", "text"),
-        ("initials", "text"),
-        ("date_of_birth", "date"),
-        ("sex", "text"),
-        ("assessment_date", "date"),
-        ("assessment_type", "text"),
-        ("tariff_band", "int"),
-        ("primary_substance", "text"),
-        ("secondary_substance", "text"),
-        ("pathway", "text"),
-        ("referred_to", "text"),
-        ("deleted", "text"),
-    ),
-    "episodes": (
-        ("episode_id", "id"),
-        ("pbr_id", "text"),
-        ("pathway", "text"),
-        ("referral_date", "date"),
-        ("triage_date", "date"),
-        ("discharge_date", "date"),
-        ("discharge_reason", "text"),
-        ("deleted", "text"),
-    ),
-    "top": (
-        ("top_id", "id"),
-        ("pbr_id", "text"),
-        ("episode_id", "id"),
-        ("top_date", "date"),
-        ("stage", "text"),
-        *((name, "int") for name in SUBSTANCE_DAY_COLUMNS),
-        ("alcohol_units", "tenths"),
-        ("injecting_days", "int"),
-        ("shoplifting_days", "int"),
-        ("drug_selling_days", "int"),
-        ("psych_health", "int"),
-        ("phys_health", "int"),
-        ("quality_of_life", "int"),
-        ("acute_housing_problem", "text"),
-        ("risk_of_eviction", "text"),
-        ("paid_work_days", "int"),
-        ("education_days", "int"),
-        ("deleted", "text"),
-    ),
-    "interventions": (
-        ("intervention_id", "id"),
-        ("pbr_id", "text"),
-        ("intervention", "text"),
-        ("intervention_date", "date"),
-        ("deleted", "text"),
-    ),
-    "offences": (
-        ("offence_id", "id"),
-        ("pbr_id", "text"),
-        ("offence_date", "date"),
-        ("disposal_date", "date"),
-        ("offence_group", "text"),
-        ("deleted", "text"),
-    ),
-    "employment": (
-        ("spell_id", "id"),
-        ("pbr_id", "text"),
-        ("start_date", "date"),
-        ("end_date", "date"),
-        ("deleted", "text"),
-    ),
-}
+# The TOP's substance day columns in the order of the substance codes (codes.SUBSTANCES).
+SUBSTANCE_DAY_COLUMNS = tuple(DAY_COLUMN_OF_SUBSTANCE.values())
 
 # Id prefixes: one letter per table so that an id read in a log says what it is. The
 # episode_id of a TOP points at an episode, so it shares the episodes' prefix.
 ID_PREFIX = {
-    "assessment_id": "A",
-    "episode_id": "E",
-    "top_id": "T",
-    "intervention_id": "I",
-    "offence_id": "O",
-    "spell_id": "S",
+    "assessments": "A",
+    "episodes": "E",
+    "top": "T",
+    "interventions": "I",
+    "offences": "O",
+    "employment": "S",
 }
 ID_DIGITS = 8
 
-TABLES = tuple(COLUMNS)
+TABLES = tuple(RETURN_TABLES)
+
+# Column kinds: "id" integer written with the table's prefix, "text" a Python str ('' = null),
+# "date" a day number, "int" an integer, "tenths" an integer number of tenths (one decimal).
+KIND_OF_TYPE = {ColumnType.DATE: "date", ColumnType.INTEGER: "int", ColumnType.DECIMAL: "tenths"}
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
     kind: str
+    id_prefix: str = ""  # kind "id": the letter of the table whose key it is
+
+
+def _column(table: str, spec: SpecColumn) -> Column:
+    if spec.type is ColumnType.KEY:
+        return Column(spec.name, "id", ID_PREFIX[table])
+    if spec.references:
+        return Column(spec.name, "id", ID_PREFIX[spec.references])
+    return Column(spec.name, KIND_OF_TYPE.get(spec.type, "text"))
+
+
+def _written_order(table: str) -> tuple[SpecColumn, ...]:
+    """Every column a file may carry, in the spec's order, except that the substance day
+    columns go in the order of the substance codes: the generator has always written them so
+    (column order is free, spec/returns.md), and its files stay byte for byte what they were."""
+    file_columns = RETURN_TABLES[table].file_columns
+    day_columns = iter(sorted(
+        (c for c in file_columns if c.name in SUBSTANCE_DAY_COLUMNS), key=lambda c: SUBSTANCE_DAY_COLUMNS.index(c.name)
+    ))
+    return tuple(next(day_columns) if c.name in SUBSTANCE_DAY_COLUMNS else c for c in file_columns)
+
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    table: tuple(_column(table, spec) for spec in _written_order(table)) for table in TABLES
+}
 
 
 def columns(table: str) -> tuple[Column, ...]:
-    return tuple(Column(name, kind) for name, kind in COLUMNS[table])
+    """The table's columns as the generator writes them: every spec column and `deleted`."""
+    return COLUMNS[table]
 
 
 def key_column(table: str) -> str:
-    return TABLE_KEYS[table]
+    return RETURN_TABLES[table].key

@@ -13,16 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from data_contracts.tables import DAY_COLUMN_OF_SUBSTANCE
 from pbr_pipeline.codes import SUBSTANCES
 from pbr_pipeline.generate import rates
 from pbr_pipeline.generate.dates import MISSING
 from pbr_pipeline.generate.population import ALCOHOL, CRACK, OPIATES, SUBSTANCE_INDEX
-from pbr_pipeline.generate.tables import SUBSTANCE_DAY_COLUMNS
 
 NEVER = 99  # a review number no journey reaches
-# SUBSTANCE_DAY_COLUMNS in the order of codes.SUBSTANCES
-_DAY_COLUMN_OF = {s: f"{s.lower()}_days" for s in SUBSTANCES}
-assert set(_DAY_COLUMN_OF.values()) == set(SUBSTANCE_DAY_COLUMNS)
 
 
 def build_tops(rng, journeys: pd.DataFrame, traits: dict, episodes: pd.DataFrame, horizon: int) -> pd.DataFrame:
@@ -193,7 +190,7 @@ def _top_values(rng, journeys: pd.DataFrame, traits: dict, tops: pd.DataFrame) -
         days = np.where(is_primary, _days_used(rng, traits["primary_base"][j], k, primary_abstinent), days)
         days = np.where(is_primary & occasional, _uniform_int(rng, 1, 3, n), days)
         days = np.where(is_secondary, _days_used(rng, traits["secondary_base"][j], k, secondary_abstinent), days)
-        values[_DAY_COLUMN_OF[name]] = days
+        values[DAY_COLUMN_OF_SUBSTANCE[name]] = days
     values["alcohol_units"] = _alcohol_units(rng, traits["units_base"][j], k, values["alcohol_days"])
     values["injecting_days"] = np.where(
         traits["injects"][j] & (k < traits["injecting_ceases_at"][j]) & ~completed,

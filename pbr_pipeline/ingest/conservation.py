@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pbr_pipeline.codes import TABLE_KEYS
+from data_contracts.tables import TABLE_KEYS
 
 
 def conservation_breaches(con: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -13,8 +13,8 @@ import io
 import json
 from dataclasses import dataclass, field
 
-from data_contracts import CONTRACTS, required_columns
-from pbr_pipeline.codes import ROLE_TABLES
+from data_contracts import required_columns
+from data_contracts.tables import RETURN_TABLES, ROLE_TABLES
 from pbr_pipeline.config import Areas
 from pbr_pipeline.ingest.discovery import MANIFEST, Candidate
 
@@ -175,7 +175,7 @@ def check_submission(candidate: Candidate, files: dict[str, bytes], areas: Areas
         absent = [column for column in required_columns(table) if column not in normalised]
         if absent:
             raise Rejection("MISSING_COLUMN", f"{name}: required column(s) {', '.join(absent)} absent")
-        known = set(CONTRACTS[table].spec_columns())
+        known = {column.name for column in RETURN_TABLES[table].file_columns}
         unknown = [column for column in header if column.lower() not in known]
         parsed_files.append(ParsedFile(name, table, normalised, rows, unknown))
     return ParsedSubmission(manifest, role, parsed_files, checksums)

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from data_contracts import (
-    CONTRACTS,
     SubmissionContext,
     context_values,
     contract_failures,
 )
+from data_contracts.tables import RETURN_TABLES
 from pbr_pipeline.config import Areas
 from pbr_pipeline.ingest.discovery import Candidate
 from pbr_pipeline.ingest.integrity import ParsedFile, ParsedSubmission, Rejection
@@ -122,7 +122,7 @@ def _framed(table: str, items: list[tuple[ParsedFile, SubmissionContext]]) -> tu
     """The rows of every file, one after another, as the contract validates them: spec columns
     as trimmed text (empty as null), each row with its own file's context (`ctx_file` is the
     file's position in `items`); and each row's line number. Indexed 0..n-1."""
-    columns = CONTRACTS[table].spec_columns()
+    columns = [column.name for column in RETURN_TABLES[table].file_columns]
     data: dict[str, list] = {column: [] for column in columns}
     context: dict[str, list] = {}
     files, lines = [], []
@@ -161,7 +161,7 @@ def _raw_rows(table: str, loaded: pd.DataFrame, key: bytes) -> pd.DataFrame:
     columns = raw_columns(table)
     # A retraction carries only its key and pbr_id: its other values are not validated, so not kept.
     content = [c for c in loaded.columns if c in columns and c not in ("deleted", "line_number")]
-    keep = {CONTRACTS[table].metadata()["key"], "pbr_id"}
+    keep = {RETURN_TABLES[table].key, "pbr_id"}
     for column in content:
         if column not in keep:
             loaded.loc[deleted, column] = None
@@ -202,7 +202,7 @@ def validate_table(table: str, items: list[tuple[int, ParsedFile, SubmissionCont
         batch.results[submission] = FileResult(parsed_file, len(parsed_file.rows) - len(bad_lines), len(bad_lines), quarantine)
     submissions = np.asarray([submission for submission, _, _ in items], dtype=np.int64)
     keep = ~bad
-    loaded = frame.loc[keep, list(CONTRACTS[table].spec_columns())].reset_index(drop=True)
+    loaded = frame.loc[keep, [column.name for column in RETURN_TABLES[table].file_columns]].reset_index(drop=True)
     loaded.insert(0, "line_number", lines[keep])
     loaded.insert(0, "_sub", submissions[frame["ctx_file"].to_numpy()[keep]])
     batch.loaded.append(_raw_rows(table, loaded, key))

@@ -10,8 +10,14 @@ import hmac
 
 import pandas as pd
 
+from data_contracts.tables import PERSONAL_COLUMNS
+
 AGE_BANDS = ((18, "18-24"), (25, "25-34"), (35, "35-44"), (45, "45-54"), (55, "55-64"), (65, "65+"))
-PERSONAL_COLUMNS = ("initials", "date_of_birth", "sex")
+# What a table with personal columns keeps instead of them (raw.assessments), described.
+PSEUDONYM_COLUMNS = {
+    "attributor_hash": "Keyed HMAC-SHA256 of initials|date_of_birth|sex: links one person's journeys across areas.",
+    "age_band": "Age on assessment_date, banded (18-24 ... 65+).",
+}
 
 
 def attributor_hash(key: bytes, initials: str, date_of_birth: str, sex: str) -> str:
