@@ -1,4 +1,13 @@
-"""Code lists fixed by the specification (spec/returns.md, spec/outcomes.md)."""
+"""Code lists fixed by the specification (spec/returns.md, spec/outcomes.md).
+
+The outcome and discharge codes are read from the dbt seeds (dbt_project/seeds/), the one
+place they are written: the models join to the same files.
+"""
+
+import csv
+from pathlib import Path
+
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 
 ROLES = ("LASAR", "PROVIDER", "POLICE", "DWP")
 
@@ -7,21 +16,19 @@ ROLES = ("LASAR", "PROVIDER", "POLICE", "DWP")
 
 SUBSTANCES = ("OPIATES", "CRACK", "COCAINE", "AMPHETAMINES", "CANNABIS", "ALCOHOL", "OTHER")
 
-OUTCOME_CODES = (
-    "D1_REDUCED_USE",
-    "D2_ABSTINENT",
-    "D3_COMPLETED",
-    "D4_SUSTAINED",
-    "H1_INJECTING_CEASED",
-    "H2_HOUSING_RESOLVED",
-    "H3_HEPB_COMPLETED",
-    "H4_QOL_NORMATIVE",
-    "O1_OFFENDING",
-    "E1_EMPLOYMENT",
-)
 
-DISCHARGE_CODES = tuple(str(code) for code in range(80, 90))
-SUCCESSFUL_DISCHARGE_CODES = ("80", "81", "82")
+def _seed_rows(name: str) -> list[dict[str, str]]:
+    with open(SEEDS_DIR / f"{name}.csv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+# In the seed's order, the spec's: the generator pairs its outcome weights with it.
+OUTCOME_CODES = tuple(row["outcome_code"] for row in _seed_rows("outcome_codes"))
+
+# Every code episodes.discharge_reason may take (80..89), and the successful completions.
+_DISCHARGE_REASONS = _seed_rows("discharge_reasons")
+DISCHARGE_CODES = tuple(row["code"] for row in _DISCHARGE_REASONS)
+SUCCESSFUL_DISCHARGE_CODES = tuple(row["code"] for row in _DISCHARGE_REASONS if row["successful"] == "true")
 
 RULE_SETS = ("national-2011",)
 

@@ -22,7 +22,7 @@ def manifest_is_current(project_dir: Path, manifest: Path) -> bool:
         return False
     parsed_at = manifest.stat().st_mtime
     sources = [path for path in project_dir.rglob("*")
-               if path.is_file() and path.suffix in {".sql", ".yml", ".yaml", ".md"}
+               if path.is_file() and path.suffix in {".sql", ".yml", ".yaml", ".md", ".csv"}
                and not path.is_relative_to(manifest.parent)]
     return all(path.stat().st_mtime <= parsed_at for path in sources)
 

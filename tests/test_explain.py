@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+
+import duckdb
+import pytest
+
+from pbr_pipeline.explain import explain_line
+
 
 def evidence_of(output: str) -> set[tuple[str, str, str, str]]:
     """(table, key, submission, line) of the evidence section of `pbr explain` output."""
@@ -35,27 +42,69 @@ def test_an_unknown_line_is_a_one_line_error(acceptance_run):
     assert result.stderr.strip().splitlines()[-1] == "pbr: no payment line OXF-999999#1|ATTACHMENT| in the run for 2013-01"
 
 
-
-def test_a_conversion_line_whose_conversion_has_gone_away_is_explained(acceptance_run, tmp_path):
-    """marts.journeys is as of the latest run: a journey that no longer converts there has a
-    null converted_on, while an earlier window's CONVERSION line still needs explaining."""
-    import shutil
-
-    import duckdb
-
-    from pbr_pipeline.explain import explain_line
-
+@pytest.fixture
+def analysts_copy(acceptance_run, tmp_path):
+    """A copy of the acceptance run's analysts' warehouse, for the tests that change it."""
     copy = tmp_path / "pbr_analyst.duckdb"
     shutil.copyfile(acceptance_run.analyst_warehouse, copy)
     con = duckdb.connect(str(copy))
+    yield con
+    con.close()
+
+
+def test_a_conversion_line_is_explained_as_of_its_window(analysts_copy):
+    """marts.journeys describes the latest run only: a journey that no longer converts there
+    keeps, for its earlier CONVERSION line, the episodes up to the conversion as of that line's
+    window (the discharged HARM_MIN episode and the RECOVERY episode that converted it)."""
+    con = analysts_copy
+    [(window, key)] = con.execute(
+        "SELECT payment_window, line_key FROM marts.payment_lines WHERE kind = 'CONVERSION' AND status = 'NEW'"
+    ).fetchall()
+    assert (window, key) == ("2013-02", "OXF-000001#1|CONVERSION|")
+    con.execute("UPDATE marts.journeys SET converted_on = NULL WHERE journey_id = 'OXF-000001#1'")
+    explained = explain_line(con, window, key)
+    assert [line[1] for line in explained.lines] == [key]
+    assert [(r[0], r[1], r[4], r[5]) for r in explained.evidence] == [
+        ("assessments", "AQ1", "INITIAL band 2", "OXF-AQUARIUS_2012-04_01"),
+        ("episodes", "H1", "HARM_MIN discharged 2013-02-01 (83)", "OXF-OXHEALTH_2013-02_01"),
+        ("episodes", "L1", "RECOVERY open", "OXF-LIFELINE_2013-02_01"),
+    ]
+    assert "HT6" in [r[1] for r in explained.context]
+
+
+def test_an_earlier_window_is_explained_after_a_later_run(analysts_copy):
+    """The models compute only the windows of the latest run (control.run_windows); a line of
+    any window run before is explained the same, from what that window's run kept."""
+    con = analysts_copy
+    key = "OXF-000001#1|OUTCOME|D1_REDUCED_USE"
+    before = explain_line(con, "2012-12", key)
+    con.execute("DELETE FROM control.run_windows")
+    con.execute("INSERT INTO control.run_windows VALUES ('2014-06')")
+    after = explain_line(con, "2012-12", key)
+    assert after == before
+    assert {r[1] for r in after.evidence} == {"AQ1", "HT2", "HT5"}
+
+
+def test_an_outcome_lines_evidence_is_the_outcome_attainments(acceptance_run):
+    """Every OUTCOME line whose evidence is record ids is proved by exactly those records of
+    marts.outcome_attainment as of its window (in the table the outcome_codes seed names),
+    and the journey's INITIAL assessment: explain and the models that paid it agree."""
+    con = duckdb.connect(str(acceptance_run.analyst_warehouse), read_only=True)
     try:
-        [(window, key)] = con.execute(
-            "SELECT payment_window, line_key FROM marts.payment_lines WHERE kind = 'CONVERSION' AND status = 'NEW'").fetchall()
-        journey = key.split("|")[0]
-        con.execute("UPDATE marts.journeys SET converted_on = NULL WHERE journey_id = ?", [journey])
-        explained = explain_line(con, window, key)
+        lines = con.execute(
+            """SELECT DISTINCT lines.payment_window, lines.line_key, codes.evidence_table, attainment.evidence
+               FROM marts.payment_lines AS lines
+               JOIN marts.outcome_attainment AS attainment
+                 ON attainment.as_of_window = lines.payment_window AND attainment.journey_id = lines.journey_id
+                AND attainment.outcome_code = lines.outcome_code
+               JOIN reference.outcome_codes AS codes ON codes.outcome_code = lines.outcome_code
+               WHERE codes.evidence_ids AND attainment.attained ORDER BY 1, 2""").fetchall()
+        assert len(lines) >= 10
+        for window, key, table, ids in lines:
+            evidence = con.execute(
+                """SELECT table_name, record_key FROM marts.payment_line_evidence
+                   WHERE payment_window = ? AND line_key = ? AND is_evidence AND table_name <> 'assessments'""",
+                [window, key]).fetchall()
+            assert sorted(evidence) == sorted((table, record) for record in ids.split(",")), (window, key)
     finally:
         con.close()
-    assert [line[1] for line in explained.lines] == [key]
-    assert not [record for record in explained.evidence if record[0] == "episodes"]
-    assert [record[0] for record in explained.evidence] == ["assessments"]  # the INITIAL assessment alone

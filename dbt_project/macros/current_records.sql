@@ -4,8 +4,11 @@
     retraction (deleted = Y) removes the key.
     Set-based over the run's windows without multiplying the records: each key's version of a
     window (highest seq, then latest line) holds from that window until the key's next window
-    with a version, and is joined to the run windows in that span. -#}
-{% macro current_records(staging_model, key_column) %}
+    with a version, and is joined to the run windows in that span.
+    `windows`: the windows to compute (a relation or CTE with an as_of_window column), the
+    run's by default; marts.payment_line_evidence passes the payment windows of every run, as
+    `pbr explain` may ask for any of them. -#}
+{% macro current_records(staging_model, key_column, windows=none) %}
 with loaded as (
     select records.*
     from {{ ref(staging_model) }} as records
@@ -34,7 +37,7 @@ select
     run_windows.as_of_window,
     spans.* exclude (superseded_in, deleted)
 from spans
-inner join {{ ref('stg_run__windows') }} as run_windows
+inner join {{ windows if windows else ref('stg_run__windows') }} as run_windows
     on run_windows.as_of_window >= spans."window"
    and run_windows.as_of_window < coalesce(spans.superseded_in, '9999-12')
 where not spans.deleted

@@ -2,7 +2,8 @@
 
 The windows are data (control.run_windows), not a dbt var: the models compute all of them at
 once, and dbt parses only what changed since the last run. dbt tests become asset checks on
-the models they test (dagster-dbt's default).
+the models they test (dagster-dbt's default); the seeds are assets reference/<seed>, built
+first by the same `dbt build`.
 """
 
 from collections.abc import Mapping
@@ -30,7 +31,9 @@ class PbrDbtTranslator(DagsterDbtTranslator):
         return AssetKey([schema, dbt_resource_props.get("alias") or dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return {"marts": "marts", "quality": "quality"}.get(dbt_resource_props["config"].get("schema"), "models")
+        # The seeds (the spec's code lists) sit in their schema "reference": a group of their own.
+        return {"marts": "marts", "quality": "quality", "reference": "reference"}.get(
+            dbt_resource_props["config"].get("schema"), "models")
 
 
 # Under `dagster dev`, a reload parses edited models before the manifest is read below.

@@ -34,7 +34,6 @@ _WEIGHT_SETS = (
     ("0.025", "0.1", "0.3", "0.35", "0.025", "0.025", "0.025", "0.025", "0.1", "0.025"),
     ("0.05", "0.1", "0.15", "0.15", "0.05", "0.05", "0.025", "0.025", "0.35", "0.05"),
 )
-_OUTCOMES = OUTCOME_CODES
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ def area_yaml(area: ExtraArea, dwp: str) -> str:
             for band, fee, tariff in zip((1, 2, 3), area.attachment_fees, area.outcome_tariffs)
         ),
         "    weights:",
-        *(f"      {code}: {weight}" for code, weight in zip(_OUTCOMES, area.weights)),
+        *(f"      {code}: {weight}" for code, weight in zip(OUTCOME_CODES, area.weights)),
         "",
     ]
     return "\n".join(lines)

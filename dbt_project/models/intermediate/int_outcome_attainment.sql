@@ -10,20 +10,9 @@
 {{ config(materialized='table') }}
 
 with outcome_codes as (
-    -- the national rule set; reads_start_top: the rule's eligible group is read from the
-    -- Start TOP, so a started journey without one is NO_START_TOP
-    select * from (values
-        ('D1_REDUCED_USE', true),
-        ('D2_ABSTINENT', true),
-        ('D3_COMPLETED', false),
-        ('D4_SUSTAINED', false),
-        ('H1_INJECTING_CEASED', true),
-        ('H2_HOUSING_RESOLVED', true),
-        ('H3_HEPB_COMPLETED', true),
-        ('H4_QOL_NORMATIVE', true),
-        ('O1_OFFENDING', false),
-        ('E1_EMPLOYMENT', false)
-    ) as codes (outcome_code, reads_start_top)
+    -- the national rule set (seeds/outcome_codes.csv); reads_start_top: the rule's eligible
+    -- group is read from the Start TOP, so a started journey without one is NO_START_TOP
+    select outcome_code, reads_start_top from {{ ref('outcome_codes') }}
 ),
 
 journeys as (

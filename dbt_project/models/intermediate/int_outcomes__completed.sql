@@ -1,5 +1,5 @@
 -- D3_COMPLETED (spec/outcomes.md): an episode of the journey discharged with a successful code
--- (80, 81, 82) while no episode of the journey is open on the day after its discharge_date
+-- (the discharge_reasons seed: 80, 81, 82) while no episode of the journey is open on the day after its discharge_date
 -- (open: triage_date <= day and (discharge_date null or > day)). Outcome date: the earliest such
 -- discharge_date; the discharging submitter is credited. One row per started journey.
 {{ config(materialized='table') }}
@@ -16,7 +16,7 @@ started as (
 successful_discharges as (
     select *, discharge_date + 1 as day_after
     from episodes
-    where discharge_reason in ('80', '81', '82')
+    where discharge_reason in (select code from {{ ref('discharge_reasons') }} where successful)
       and discharge_date is not null
 ),
 

@@ -1,38 +1,27 @@
 -- O1_OFFENDING (spec/outcomes.md), for every started journey with t = its start:
 -- b = offences of the pbr_id dated in [t - 365, t), a = offences dated in (t, t + 365]
--- (an offence on t itself counts in neither); attained when (b > 0 and a < b) or (b = 0 and
--- a = 0), and only once t + 365 is on or before the as-of window's last day. Outcome date t + 365,
--- credited to the provider with an episode open then (macro provider_on_date).
+-- (an offence on t itself counts in neither; the offences counted are int_offences_around_start);
+-- attained when (b > 0 and a < b) or (b = 0 and a = 0), and only once t + 365 is on or before
+-- the as-of window's last day. Outcome date t + 365, credited to the provider with an episode
+-- open then (macro provider_on_date).
 
 with started as (
-    select as_of_window, journey_id, pbr_id, start_date
+    select as_of_window, journey_id, start_date
     from {{ ref('int_journey_starts') }}
 ),
 
-offences as (
-    select as_of_window, pbr_id, offence_id, offence_date
-    from {{ ref('int_offences__current') }}
-    where offence_date <= {{ as_of_end() }}
-),
-
 counts as (
+    -- the offences counted (int_offences_around_start), before and after t
     select
         started.as_of_window,
         started.journey_id,
         started.start_date,
-        count(offences.offence_id) filter (
-            where offences.offence_date >= started.start_date - 365
-              and offences.offence_date < started.start_date
-        ) as offences_before,
-        count(offences.offence_id) filter (
-            where offences.offence_date > started.start_date
-              and offences.offence_date <= started.start_date + 365
-        ) as offences_after
+        count(counted.offence_id) filter (where counted.before_start) as offences_before,
+        count(counted.offence_id) filter (where not counted.before_start) as offences_after
     from started
-    left join offences
-        on offences.as_of_window = started.as_of_window
-       and offences.pbr_id = started.pbr_id
-       and offences.offence_date between started.start_date - 365 and started.start_date + 365
+    left join {{ ref('int_offences_around_start') }} as counted
+        on counted.as_of_window = started.as_of_window
+       and counted.journey_id = started.journey_id
     group by started.as_of_window, started.journey_id, started.start_date
 ),
 

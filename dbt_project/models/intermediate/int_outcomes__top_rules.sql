@@ -1,6 +1,6 @@
--- The rules read from TOPs (spec/outcomes.md): D1_REDUCED_USE, D2_ABSTINENT,
--- H1_INJECTING_CEASED, H2_HOUSING_RESOLVED, H4_QOL_NORMATIVE. One row per journey with a Start
--- TOP x outcome: whether the Start TOP puts it in the eligible group and, when attained, the
+-- The rules read from TOPs (spec/outcomes.md; two_review_rule in seeds/outcome_codes.csv):
+-- D1_REDUCED_USE, D2_ABSTINENT, H1_INJECTING_CEASED, H2_HOUSING_RESOLVED, H4_QOL_NORMATIVE. One
+-- row per journey with a Start TOP x outcome: whether the Start TOP puts it in the eligible group and, when attained, the
 -- outcome date, the credited provider and the evidence (TOP ids).
 -- Attainment is the two-review rule (int_two_review_rule); H2 may also be met at a single exit
 -- TOP (stage E) after the Start TOP, whichever is earlier.
@@ -42,16 +42,26 @@ eligibility as (
        and start_substance_use.journey_id = start_tops.journey_id
 ),
 
+top_outcomes as (
+    -- the rules read from TOPs: those of the two-review rule (seeds/outcome_codes.csv)
+    select outcome_code from {{ ref('outcome_codes') }} where two_review_rule
+),
+
 eligible_groups as (
-    select as_of_window, journey_id, 'D1_REDUCED_USE' as outcome_code, d1_eligible as in_eligible_group from eligibility
-    union all
-    select as_of_window, journey_id, 'D2_ABSTINENT', true from eligibility
-    union all
-    select as_of_window, journey_id, 'H1_INJECTING_CEASED', h1_eligible from eligibility
-    union all
-    select as_of_window, journey_id, 'H2_HOUSING_RESOLVED', h2_eligible from eligibility
-    union all
-    select as_of_window, journey_id, 'H4_QOL_NORMATIVE', true from eligibility
+    -- each rule's eligible group; D2 and H4 take every journey with a Start TOP
+    select
+        eligibility.as_of_window,
+        eligibility.journey_id,
+        top_outcomes.outcome_code,
+        case top_outcomes.outcome_code
+            when 'D1_REDUCED_USE' then eligibility.d1_eligible
+            when 'D2_ABSTINENT' then true
+            when 'H1_INJECTING_CEASED' then eligibility.h1_eligible
+            when 'H2_HOUSING_RESOLVED' then eligibility.h2_eligible
+            when 'H4_QOL_NORMATIVE' then true
+        end as in_eligible_group
+    from eligibility
+    cross join top_outcomes
 ),
 
 two_review as (

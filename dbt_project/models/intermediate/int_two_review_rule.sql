@@ -3,18 +3,13 @@
 -- r2.top_date - r1.top_date <= 365 days. One row per journey x outcome where it holds: the
 -- smallest r2 date (the outcome date), the r2 TOP credited (lowest submitter, then top_id,
 -- among the qualifying reviews of that date) and, as evidence, the latest r1 before it.
--- The per-outcome conditions come from int_top_conditions (one flag per outcome): adding a
--- TOP rule means a flag there and a line in outcome_flags here, not another copy of the rule.
+-- The per-outcome conditions come from int_top_conditions (one flag per outcome), the outcomes
+-- it applies to from the outcome_codes seed (two_review_rule): adding a TOP rule means a row
+-- there, a flag in int_top_conditions and a branch in the case below, not another copy of the rule.
 {{ config(materialized='table') }}
 
 with outcome_flags as (
-    select * from (values
-        ('D1_REDUCED_USE'),
-        ('D2_ABSTINENT'),
-        ('H1_INJECTING_CEASED'),
-        ('H2_HOUSING_RESOLVED'),
-        ('H4_QOL_NORMATIVE')
-    ) as flags (outcome_code)
+    select outcome_code from {{ ref('outcome_codes') }} where two_review_rule
 ),
 
 qualifying_reviews as (
