@@ -242,13 +242,19 @@ NUMBER_PARSERS = {
 }
 
 
+def completed_years(born, on):
+    """Age in completed years on `on` of someone born on `born`, the way a person counts
+    birthdays; both YYYYMMDD numbers (`date_number`), scalars or Series alike.
+
+    In YYYYMMDD numbers the month and day are the last four digits, so the ten-thousands of
+    the difference are the difference of years, less one while that year's birthday (a later
+    month and day) is still to come.
+    """
+    return (on - born) // 10000
+
+
 def _age_within(frame: pd.DataFrame, column: str, age: Age) -> pd.Series:
-    born = as_date_number(frame[column])
-    on = as_date_number(frame[age.on])
-    # Whole years completed on that date. In YYYYMMDD numbers the month and day are the last
-    # four digits, so the ten-thousands of the difference are the difference of years, less
-    # one while that year's birthday (a later month and day) is still to come.
-    years = (on - born) // 10000
+    years = completed_years(as_date_number(frame[column]), as_date_number(frame[age.on]))
     return ~(years.lt(age.low) | years.gt(age.high))
 
 

@@ -17,10 +17,18 @@ def parse_window(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def shift_window(window: str, months: int) -> str:
+def window_index(window: str) -> int:
+    """Months since January of year 0: windows as integers, for arithmetic."""
     year, month = parse_window(window)
-    index = year * 12 + (month - 1) + months
+    return year * 12 + month - 1
+
+
+def window_name(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def shift_window(window: str, months: int) -> str:
+    return window_name(window_index(window) + months)
 
 
 def window_range(first: str, last: str) -> list[str]:

@@ -13,7 +13,7 @@ from pbr_pipeline.config import Areas, load_areas
 from pbr_pipeline.generate import rates
 from pbr_pipeline.generate.areas import AreaPlan, Registry, build_registry, dwp_code, plan_areas
 from pbr_pipeline.generate.assessments import build_assessments
-from pbr_pipeline.generate.dates import window_index, window_last_day
+from pbr_pipeline.generate.dates import window_last_day
 from pbr_pipeline.generate.defects import Context, plan_row_defects
 from pbr_pipeline.generate.delivery import add_retracted_mistakes, deliver, finish
 from pbr_pipeline.generate.episodes import build_episode_records, list_episodes
@@ -27,7 +27,7 @@ from pbr_pipeline.generate.tables import TABLES
 from pbr_pipeline.generate.top import build_tops, journey_traits
 from pbr_pipeline.generate.writer import extras_dir, write_defects, write_windows
 from pbr_pipeline.settings import PILOT_CONFIG_DIR
-from pbr_pipeline.windows import window_range
+from pbr_pipeline.windows import window_index, window_range
 
 SCALES = ("pilot", "national")
 

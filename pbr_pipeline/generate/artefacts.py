@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pbr_pipeline.generate.dates import date_of, window_last_day, window_name
+from pbr_pipeline.generate.dates import date_of, window_last_day
 from pbr_pipeline.generate.formatting import FileContent, csv_bytes
 from pbr_pipeline.generate.submissions import folder_name
 from pbr_pipeline.generate.tables import columns, key_column
+from pbr_pipeline.windows import window_name
 
 SPEC_VERSION = "1"
 # A required column whose absence MISSING_COLUMN reports (never the key, which TABLE rules need).

@@ -11,7 +11,8 @@ import datetime as dt
 
 import numpy as np
 
-from pbr_pipeline.windows import first_day, last_day, parse_window
+from data_contracts.rules import completed_years
+from pbr_pipeline.windows import first_day, last_day, window_name
 
 # The null marker of every integer column (day numbers included): far outside any real value,
 # so an arithmetic slip shows up as an absurd date rather than a plausible wrong one.
@@ -27,15 +28,6 @@ def day_number(day: dt.date) -> int:
 
 def date_of(day: int) -> dt.date:
     return EPOCH + dt.timedelta(days=int(day))
-
-
-def window_index(window: str) -> int:
-    year, month = parse_window(window)
-    return year * 12 + month - 1
-
-
-def window_name(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def window_first_day(index: int) -> int:
@@ -61,5 +53,9 @@ def format_days(days: np.ndarray) -> np.ndarray:
 
 
 def whole_years_between(born: dt.date, on: dt.date) -> int:
-    """Age in completed years, the way a person counts birthdays."""
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    """Age in completed years, by the rule ingest checks ages with."""
+    return int(completed_years(_yyyymmdd(born), _yyyymmdd(on)))
+
+
+def _yyyymmdd(day: dt.date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day

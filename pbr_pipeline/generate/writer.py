@@ -13,10 +13,10 @@ import pandas as pd
 from pbr_pipeline.generate import artefacts as build
 from pbr_pipeline.generate.areas import Registry
 from pbr_pipeline.generate.artefacts import Artefact, Submission
-from pbr_pipeline.generate.dates import window_name
 from pbr_pipeline.generate.defects import RowDefectPlan
 from pbr_pipeline.generate.formatting import FileContent, file_content, format_window
 from pbr_pipeline.generate.submissions import NORMAL, REJECTED, RESUBMITTED, ZIPPED, Unit, UnitPlan
+from pbr_pipeline.windows import window_name
 
 # Stream numbers for numpy.random.default_rng([seed, stream, ...]): one per purpose, so that a
 # change in how one thing is drawn leaves every other draw as it was.

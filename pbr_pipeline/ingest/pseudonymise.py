@@ -10,6 +10,7 @@ import hmac
 
 import pandas as pd
 
+from data_contracts.rules import completed_years, date_number
 from data_contracts.tables import PERSONAL_COLUMNS
 
 AGE_BANDS = ((18, "18-24"), (25, "25-34"), (35, "35-44"), (45, "45-54"), (55, "55-64"), (65, "65+"))
@@ -48,7 +49,5 @@ def pseudonymise_assessments(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
             bands.append(None)
             continue
         hashes.append(attributor_hash(key, initials, born, sex))
-        by, bm, bd = (int(part) for part in born.split("-"))
-        ay, am, ad = (int(part) for part in assessed.split("-"))
-        bands.append(age_band(ay - by - ((am, ad) < (bm, bd))))
+        bands.append(age_band(int(completed_years(date_number(born), date_number(assessed)))))
     return frame.drop(columns=list(PERSONAL_COLUMNS)).assign(attributor_hash=hashes, age_band=bands)
