@@ -195,6 +195,8 @@ QolScore = Annotated[int, _whole_number(0, 20)]  # the score's range
 
 
 # --- lists: each item against the items before it -------------------------------------------------
+# Of the validators given in `Annotated`, the last one runs first: `_a_list` before the items,
+# the items (the handler) inside the list's rule.
 
 ListRule = Callable[[tuple, ValidationInfo], None]
 
@@ -357,11 +359,11 @@ class AreaConfig(_Section):
     area: AreaCode
     rule_set: RuleSet
     submitters: Annotated[
-        tuple[Submitter, ...], _each_against_those_before(_submitters_declared_once), _a_list("submitter")
+        tuple[Submitter, ...], _each_against_those_before(_submitters_declared_once), _a_list(at_least_one="submitter")
     ]
     name: Text
     contracts: Annotated[tuple[Contract, ...], _each_against_those_before(_contracts_of_the_area_providers), _a_list()]
-    schedules: Annotated[tuple[Schedule, ...], WrapValidator(_schedules_in_order), _a_list("schedule")]
+    schedules: Annotated[tuple[Schedule, ...], WrapValidator(_schedules_in_order), _a_list(at_least_one="schedule")]
     thresholds: Thresholds = Field(default_factory=Thresholds)
 
     _file: Path = PrivateAttr()
