@@ -116,6 +116,18 @@ BAD_CASES = [
     ("date is YYYY-MM-DD", lambda d: d["contracts"][0].update(start="20120401"), "contracts[0].start", "YYYY-MM-DD"),
     ("date is the whole value", lambda d: d["contracts"][0].update(start="2012-04-01\n"), "contracts[0].start", "YYYY-MM-DD"),
     ("date exists", lambda d: d["contracts"][0].update(start="2012-02-30"), "contracts[0].start", "'2012-02-30' is not a date"),
+    ("a key given as null is required", lambda d: d.update(name=None), "name", "is required"),
+    ("a list item is a mapping", lambda d: d["submitters"].append("OXF-X"), "submitters[5]", "must be a mapping"),
+    ("amounts are numbers",
+     lambda d: d["schedules"][0]["bands"][0].update(outcome_tariff_gbp="1e3x"),
+     "outcome_tariff_gbp", "must be a number"),
+    ("amounts are whole pence",
+     lambda d: d["contracts"][0].update(annual_cap_gbp=1400.555), "contracts[0].annual_cap_gbp", "whole pence"),
+    ("an outcome code is named as written",
+     lambda d: d["schedules"][0]["weights"].update({True: 0.0}), "schedules[0].weights.True", "unknown outcome code"),
+    ("days are whole numbers",
+     lambda d: d.update(thresholds={"reliable_change_days": {"ALCOHOL": 7.5}}),
+     "thresholds.reliable_change_days.ALCOHOL", "whole number"),
 ]
 
 
@@ -139,12 +151,73 @@ GOOD_EDGE_CASES = [
     ("thresholds given", lambda d: d.update(thresholds={"reliable_change_days": {"ALCOHOL": 10}, "qol_norm": 12})),
     ("contract id of 32 characters", lambda d: d["contracts"][0].update(id="OXF-REC-2012-" + "9" * 19)),
     ("contract id starting with a digit", lambda d: d["contracts"][0].update(id="2012-REC")),
+    ("optional keys given as null",
+     lambda d: (d["contracts"][0].update(annual_cap_gbp=None), d.update(thresholds=None))),
+    ("no contracts", lambda d: d.update(contracts=[])),
 ]
 
 
 @pytest.mark.parametrize("case, change", GOOD_EDGE_CASES, ids=[case[0] for case in GOOD_EDGE_CASES])
 def test_good_edge_cases_load(tmp_path, case, change):
     load_area_file(write(tmp_path, mutated(change)))
+
+
+# (case, changes making several problems, the key of the one reported, words of its problem): a file
+# is reported by the first problem met reading it in order, each list item checked against those before it
+FIRST_OF_SEVERAL = [
+    ("an unknown key before the mapping's values",
+     lambda d: d["contracts"][0].update(id="bad", anual_cap_gbp=5), "contracts[0].anual_cap_gbp", "unknown key"),
+    ("an item that is no mapping before an earlier item's keys",
+     lambda d: (d["submitters"][0].update(code="bad"), d["submitters"].append(7)),
+     "submitters[5]", "must be a mapping"),
+    ("keys in reading order: an area's name after its submitters",
+     lambda d: (d.pop("name"), d["submitters"][3].update(role="COURT")), "submitters[3].role", "unknown role"),
+    ("an item's rule before a later item's key",
+     lambda d: (d["contracts"][1].update(id="REC-1"), d["contracts"][2].update(start="2012-02-30")),
+     "contracts[1].id", "declared twice"),
+    ("an item's keys before its rules",
+     lambda d: d["contracts"][1].update(id="REC-1", start="2012-02-30"), "contracts[1].start", "not a date"),
+    ("a contract's provider before its dates",
+     lambda d: d["contracts"][2].update(provider="OXF-POLICE", end="2012-03-31"),
+     "contracts[2].provider", "not a PROVIDER"),
+    ("a contract's dates before its overlap",
+     lambda d: d["contracts"][1].update(start="2013-03-31", end="2013-03-30"), "contracts[1].end", "before start"),
+    ("a submitter's rule before a contract's key",
+     lambda d: (d["submitters"].append({"code": "OXF-POLICE", "role": "POLICE"}), d["contracts"][0].update(end="x")),
+     "submitters[5].code", "declared twice"),
+    ("a band's rule before a later band's key",
+     lambda d: d["schedules"][0]["bands"].extend(
+         [{"band": 1, "attachment_fee_gbp": 0, "outcome_tariff_gbp": 0}, {"band": 0}]),
+     "schedules[0].bands[2].band", "defined twice"),
+    ("a schedule's date before its own bands",
+     lambda d: d["schedules"].append({**copy.deepcopy(d["schedules"][0]), "bands": []}),
+     "schedules[1].effective_from", "used by another"),
+    ("a schedule's bands before its weights",
+     lambda d: d["schedules"][0].update(bands=[], weights={}), "schedules[0].bands", "at least one band"),
+    ("weights one by one before their sum",
+     lambda d: d["schedules"][0]["weights"].update(D1_REDUCED_USE=2, X9_UNKNOWN=0.0),
+     "schedules[0].weights.D1_REDUCED_USE", "[0, 1]"),
+]
+
+
+@pytest.mark.parametrize("case, change, key, problem", FIRST_OF_SEVERAL, ids=[case[0] for case in FIRST_OF_SEVERAL])
+def test_a_file_with_several_problems_is_reported_by_the_first_met(tmp_path, case, change, key, problem):
+    with pytest.raises(ConfigError) as caught:
+        load_area_file(write(tmp_path, mutated(change)))
+    assert caught.value.key == key, str(caught.value)
+    assert problem in caught.value.problem, str(caught.value)
+
+
+def test_a_duplicated_and_an_unknown_key_are_placed_alike(tmp_path):
+    """The YAML reader and the models name key paths with one function: both must read `contracts[2].x`."""
+    duplicated = write_edited(tmp_path, "- id: HM\n", "- id: HM\n  x: 1\n  x: 1\n", "dup.yaml")
+    unknown = write_edited(tmp_path, "- id: HM\n", "- id: HM\n  x: 1\n", "unknown.yaml")
+    keys = []
+    for path in (duplicated, unknown):
+        with pytest.raises(ConfigError) as caught:
+            load_area_file(path)
+        keys.append(caught.value.key)
+    assert keys == ["contracts[2].x", "contracts[2].x"]
 
 
 # (what is given twice, edit of GOOD's YAML text, key path named, line of the second one, of the first)
@@ -239,6 +312,24 @@ def test_submitter_in_two_areas_is_rejected_but_dwp_may_serve_all(tmp_path):
     with pytest.raises(ConfigError, match="OXF-POLICE is already a submitter of area OXF") as caught:
         load_areas(tmp_path)
     assert caught.value.file.endswith("wig.yaml")
+
+
+def test_a_rule_across_files_read_is_reported_before_a_later_file_problem(tmp_path):
+    write(tmp_path, GOOD, "a.yaml")
+    write(tmp_path, mutated(lambda d: d.update(name="Oxfordshire again")), "b.yaml")
+    write(tmp_path, mutated(lambda d: d.update(area="Ox1")), "c.yaml")
+    with pytest.raises(ConfigError) as caught:
+        load_areas(tmp_path)
+    assert str(caught.value) == f"{tmp_path / 'b.yaml'}: area: OXF is also configured in {tmp_path / 'a.yaml'}"
+
+
+def test_the_look_ups_follow_the_submitters_of_every_area():
+    areas = load_areas(PILOT_CONFIG_DIR)
+    submitters = {(s.code, s.role, a.area) for a in areas.areas for s in a.submitters}
+    assert areas.roles == {code: role for code, role, _ in submitters}
+    assert areas.submitter_area == {code: None if role == "DWP" else area for code, role, area in submitters}
+    assert areas.submitter_area["DWP"] is None and areas.submitter_area["OXF-LIFELINE"] == "OXF"
+    assert [a.area for a in areas.areas] == sorted(areas.by_code())
 
 
 def test_invalid_yaml_and_empty_folder_are_reported(tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from pbr_pipeline.config.loader import Areas
+from pbr_pipeline.config.models import Areas
 
 CONFIG_TABLES = ("areas", "submitters", "reliable_change", "contracts", "schedules", "schedule_bands", "schedule_weights")
 
