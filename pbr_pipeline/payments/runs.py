@@ -79,8 +79,11 @@ def check_run_order(runs: list[str], window: str, rerun_through: str | None = No
 
 
 def run_totals(con: duckdb.DuckDBPyConnection, window: str) -> RunTotals:
+    """The run's line count and net amount: the sums of its statement rows (marts.provider_statements)."""
     lines, net = con.execute(
-        "SELECT count(*), coalesce(sum(amount), 0) FROM marts.payment_lines WHERE payment_window = ?", [window]
+        """SELECT coalesce(sum(line_count), 0), coalesce(sum(amount), 0)
+           FROM marts.provider_statements WHERE payment_window = ?""",
+        [window],
     ).fetchone()
     return RunTotals(lines, Decimal(net).quantize(Decimal("0.01")))
 
