@@ -5,6 +5,8 @@
 -- Gross amounts are rounded half up to the penny once, here. The schedule in force and the
 -- unrounded price stay as columns: the payment checkpoint bounds each entitlement's gross by
 -- this price rather than pricing it a second time.
+-- A table: entitlements, the record issues, their data tests and the checkpoint all read it.
+{{ config(materialized='table') }}
 
 with candidates as (
     select * from {{ ref('int_entitlement_candidates') }}
