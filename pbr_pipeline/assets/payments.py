@@ -44,9 +44,10 @@ PAYMENT_MARTS = [
     additional_deps=PAYMENT_MARTS[1:],
     blocking=True,
     description=(
-        "Great Expectations checkpoint over each window's payment outputs: grain, amount bounds, "
-        "payable <= gross, statement totals, and the cumulative invariant. Statements are not "
-        "written unless it passes for every window of the run."
+        "Great Expectations checkpoint over each window's payment outputs: amount signs, "
+        "payable <= gross <= the line's price, caps, statement totals, the cumulative invariant "
+        "and no personal column. Statements are not written unless it passes for every window "
+        "of the run."
     ),
 )
 def gx_payment_checkpoint(context, pipeline: PipelineSettings) -> AssetCheckResult:

@@ -1,12 +1,19 @@
 """The Great Expectations (GX Core 1.x) checkpoint that gates the payment outputs of a run's windows.
 
-It reads the rows of the run's windows of marts.entitlements, marts.payment_lines and
-marts.provider_statements (plus the config.schedule* tables for the amount bounds) into
-pandas frames, one per question, every window of the run in the same frame (the grain and
-every comparison include the window), and validates each frame with its own Expectation
-Suite, ValidationDefinition and Checkpoint, all under one run id: GX costs the same for one
-window as for twenty-four. Every expectation is evaluated even when another fails. The run's
-Data Docs site is written to `docs_dir` (docs/payment-checkpoint.md).
+It checks the invariants of spec/payments.md that money rests on, over what the dbt models
+expose, and nothing that a dbt test already guards (grains, accepted values: the models' yml):
+payment lines' signs; payable <= gross <= the price dbt computed for the line's band and
+schedule (intermediate.int_entitlement_prices); caps not exceeded
+(marts.contract_cap_positions); statements equal to their lines; each line key's lines adding
+up to its payable amount; and no personal column in the warehouse or the exports. It prices
+nothing and re-derives no rule itself.
+
+Each question is a query over the rows of the run's windows, read into a pandas frame, every
+window of the run in the same frame (the grain and every comparison include the window), and
+validated with its own Expectation Suite, ValidationDefinition and Checkpoint, all under one
+run id: GX costs the same for one window as for twenty-four. Every expectation is evaluated
+even when another fails. The run's Data Docs site is written to `docs_dir`
+(docs/payment-checkpoint.md).
 
 Money is compared in whole pence (BIGINT), never as floats.
 
@@ -30,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from pbr_pipeline.ingest.pseudonymise import PERSONAL_COLUMNS
+from pbr_pipeline.payments import exports
 from pbr_pipeline.progress import range_label
 
 if TYPE_CHECKING:
@@ -41,7 +50,7 @@ DOCS_SITE = "payment_checkpoint"
 
 @dataclass(frozen=True)
 class ExpectationFailure:
-    expectation: str  # a readable name, e.g. "payment_lines: grain (payment_window, line_key, status) unique"
+    expectation: str  # a readable name, e.g. "entitlements: payable <= gross"
     rows: list[dict]  # up to 20 offending rows (GX unexpected rows / values), JSON-safe
 
 
@@ -79,38 +88,36 @@ def import_in_background() -> None:
 # --- The frames: one small query each; money in pence, outcome_code '' when it has none. -----
 
 _LINES_SQL = """
-SELECT payment_window, line_key, status, provider, kind, coalesce(outcome_code, '') AS outcome_code,
-       CAST(amount * 100 AS BIGINT) AS amount_pence
+SELECT payment_window, line_key, status, CAST(amount * 100 AS BIGINT) AS amount_pence
 FROM marts.payment_lines
 WHERE list_contains($windows, payment_window)
 """
 
-# The bound is taken from the area's schedule in force on the earned date (the latest
-# effective_from on or before it); a missing band, weight or schedule leaves it NULL.
+# The bound of a line's gross is the price dbt gave it (int_entitlement_prices, unrounded)
+# rounded up to the penny: a gross rounded half up once never exceeds that. A line with no
+# priced row, or no price, leaves the bound NULL.
 _ENTITLEMENTS_SQL = """
+WITH prices AS (
+    SELECT as_of_window, line_key, schedule_from, price_gbp
+    FROM intermediate.int_entitlement_prices WHERE list_contains($windows, as_of_window)
+)
 SELECT e.as_of_window, e.line_key, CAST(e.earned_date AS VARCHAR) AS earned_date,
-       CAST(s.effective_from AS VARCHAR) AS schedule_from,
+       CAST(prices.schedule_from AS VARCHAR) AS schedule_from,
        CAST(e.gross_amount * 100 AS BIGINT) AS gross_pence,
        CAST(e.payable_amount * 100 AS BIGINT) AS payable_pence,
-       CAST(100 * CASE e.kind
-           WHEN 'ATTACHMENT' THEN b.attachment_fee_gbp
-           WHEN 'OUTCOME' THEN round(b.outcome_tariff_gbp * w.weight, 2)
-           WHEN 'CONVERSION' THEN coalesce(s.conversion_payment_gbp, 0)
-       END AS BIGINT) AS bound_pence
+       CAST(ceil(prices.price_gbp * 100) AS BIGINT) AS bound_pence
 FROM marts.entitlements e
-ASOF LEFT JOIN config.schedules s ON s.area = e.area AND e.earned_date >= s.effective_from
-LEFT JOIN config.schedule_bands b
-       ON b.area = e.area AND b.effective_from = s.effective_from AND b.band = e.band
-LEFT JOIN config.schedule_weights w
-       ON w.area = e.area AND w.effective_from = s.effective_from AND w.outcome_code = e.outcome_code
+LEFT JOIN prices ON prices.as_of_window = e.as_of_window AND prices.line_key = e.line_key
 WHERE list_contains($windows, e.as_of_window)
 """
 
-_STATEMENTS_SQL = """
-SELECT payment_window, provider, kind, coalesce(outcome_code, '') AS outcome_code, status,
-       line_count, CAST(amount * 100 AS BIGINT) AS amount_pence
-FROM marts.provider_statements
-WHERE list_contains($windows, payment_window)
+# Uncapped contracts (a NULL cap) have no cap to exceed.
+_CAP_POSITIONS_SQL = """
+SELECT payment_window, contract_id, financial_year,
+       CAST(annual_cap_gbp * 100 AS BIGINT) AS cap_pence,
+       CAST(payable_to_date * 100 AS BIGINT) AS payable_to_date_pence
+FROM marts.contract_cap_positions
+WHERE list_contains($windows, payment_window) AND annual_cap_gbp IS NOT NULL
 """
 
 _STATEMENT_VS_LINES_SQL = """
@@ -152,24 +159,40 @@ FROM paid FULL JOIN entitled USING (payment_window, line_key)
 """
 
 
+# Column names are compared in lower case: DuckDB's identifiers are case-insensitive.
+_WAREHOUSE_COLUMNS_SQL = """
+SELECT table_schema, table_name, lower(column_name) AS column_name
+FROM information_schema.columns
+WHERE table_catalog = current_database() AND table_schema IN ('raw', 'quality', 'marts')
+"""
+
+
 def _frames(con: duckdb.DuckDBPyConnection, windows: list[str]) -> dict[str, pd.DataFrame]:
     def read(sql: str) -> pd.DataFrame:
         return con.execute(sql, {"windows": windows}).df()
 
     statement_vs_lines = read(_STATEMENT_VS_LINES_SQL)
+    amounts = ["statement_amount_pence", "lines_amount_pence"]
     provider_net = (
-        statement_vs_lines.groupby(["payment_window", "provider"], as_index=False)[["statement_amount_pence", "lines_amount_pence"]]
+        statement_vs_lines.groupby(["payment_window", "provider"], as_index=False)[amounts]
         .sum()
         .rename(columns={"statement_amount_pence": "statement_net_pence", "lines_amount_pence": "lines_net_pence"})
     )
     return {
         "payment_lines": read(_LINES_SQL),
         "entitlements": read(_ENTITLEMENTS_SQL),
-        "provider_statements": read(_STATEMENTS_SQL),
+        "contract_cap_positions": read(_CAP_POSITIONS_SQL),
         "statement_vs_lines": statement_vs_lines,
         "provider_net": provider_net,
         "cumulative": read(_CUMULATIVE_SQL),
+        "columns": pd.concat([con.execute(_WAREHOUSE_COLUMNS_SQL).df(), _export_columns()], ignore_index=True),
     }
+
+
+def _export_columns() -> pd.DataFrame:
+    """The columns of every export file, as rows like information_schema's (schema 'exports')."""
+    rows = [("exports", file, column.lower()) for file, columns in exports.EXPORT_COLUMNS.items() for column in columns]
+    return pd.DataFrame(rows, columns=["table_schema", "table_name", "column_name"])
 
 
 # --- The expectations, by frame, in the order failures are reported. --------------------------
@@ -178,10 +201,11 @@ def _frames(con: duckdb.DuckDBPyConnection, windows: list[str]) -> dict[str, pd.
 _ROW_KEYS = {
     "payment_lines": ["payment_window", "line_key", "status"],
     "entitlements": ["as_of_window", "line_key", "earned_date", "schedule_from"],
-    "provider_statements": ["payment_window", "provider", "kind", "outcome_code", "status"],
+    "contract_cap_positions": ["payment_window", "contract_id", "financial_year"],
     "statement_vs_lines": ["payment_window", "provider", "kind", "outcome_code", "status"],
     "provider_net": ["payment_window", "provider"],
     "cumulative": ["payment_window", "line_key"],
+    "columns": ["table_schema", "table_name"],
 }
 
 
@@ -200,10 +224,6 @@ def _expectations() -> dict[str, list[tuple[str, Expectation]]]:
 
     return {
         "payment_lines": [
-            ("payment_lines: grain (payment_window, line_key, status) unique",
-             gxe.ExpectCompoundColumnsToBeUnique(column_list=["payment_window", "line_key", "status"])),
-            ("payment_lines: status is NEW or REVERSAL",
-             gxe.ExpectColumnValuesToBeInSet(column="status", value_set=["NEW", "REVERSAL"])),
             ("payment_lines: NEW amount >= 0",
              gxe.ExpectColumnValuesToBeBetween(column="amount_pence", min_value=0,
                                                row_condition=Column("status") == "NEW")),
@@ -212,8 +232,6 @@ def _expectations() -> dict[str, list[tuple[str, Expectation]]]:
                                                row_condition=Column("status") == "REVERSAL")),
         ],
         "entitlements": [
-            ("entitlements: grain (as_of_window, line_key) unique",
-             gxe.ExpectCompoundColumnsToBeUnique(column_list=["as_of_window", "line_key"])),
             ("entitlements: a schedule in force bounds the amount",
              gxe.ExpectColumnValuesToNotBeNull(column="bound_pence")),
             ("entitlements: gross >= 0", gxe.ExpectColumnValuesToBeBetween(column="gross_pence", min_value=0)),
@@ -221,10 +239,9 @@ def _expectations() -> dict[str, list[tuple[str, Expectation]]]:
             ("entitlements: payable <= gross", at_most("payable_pence", "gross_pence")),
             ("entitlements: payable >= 0", gxe.ExpectColumnValuesToBeBetween(column="payable_pence", min_value=0)),
         ],
-        "provider_statements": [
-            ("provider_statements: grain (payment_window, provider, kind, outcome_code, status) unique",
-             gxe.ExpectCompoundColumnsToBeUnique(
-                 column_list=["payment_window", "provider", "kind", "outcome_code", "status"])),
+        "contract_cap_positions": [
+            ("contract_cap_positions: payable in the financial year <= annual cap",
+             at_most("payable_to_date_pence", "cap_pence")),
         ],
         "statement_vs_lines": [
             ("provider_statements: amount = sum of payment_lines",
@@ -239,6 +256,10 @@ def _expectations() -> dict[str, list[tuple[str, Expectation]]]:
         "cumulative": [
             ("payment_lines: cumulative amount to window = payable as of window",
              equal("paid_to_date_pence", "payable_pence")),
+        ],
+        "columns": [
+            (f"warehouse and exports: no personal column ({', '.join(PERSONAL_COLUMNS)})",
+             gxe.ExpectColumnValuesToNotBeInSet(column="column_name", value_set=list(PERSONAL_COLUMNS))),
         ],
     }
 

@@ -1,5 +1,8 @@
 """Statement files (spec/outputs.md, "Exports"): byte-identical for the same inputs.
 
+Every figure is the dbt models': a provider's statement is its rows of marts.payment_lines, the
+summary its totals in marts.provider_statements, and the providers are those with a contract
+running in the window (the staging model of config.contracts) or a statement row for it.
 Beside the statements and the summary, `missing_returns.csv` lists for the commissioner every
 return expected for the window that did not arrive.
 
@@ -28,6 +31,17 @@ SUMMARY_COLUMNS = [
     "payment_window", "area", "provider", "lines", "new_amount", "reversal_amount", "net_amount_due",
 ]
 MISSING_RETURN_COLUMNS = ["as_of_window", "area", "submitter", "role", "detail"]
+# Each file of a window's folder and its columns (the payment checkpoint checks that none of
+# them is a personal column).
+EXPORT_COLUMNS = {
+    "statement_<PROVIDER>.csv": PAYMENT_LINE_COLUMNS,
+    "summary.csv": SUMMARY_COLUMNS,
+    "missing_returns.csv": MISSING_RETURN_COLUMNS,
+}
+
+# dbt's relation of config.contracts: staging models go to the schema `staging`
+# (dbt_project.yml, macros/generate_schema_name.sql).
+CONTRACTS = "staging.stg_config__contracts"
 
 
 # A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(...) ...).
@@ -62,17 +76,47 @@ def csv_text(columns: list[str], rows: list[tuple]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+# (area, provider) with a contract running in the window or a statement row in it.
+PROVIDERS = f"""
+SELECT DISTINCT area, provider FROM {CONTRACTS}
+WHERE start_date <= last_day(cast($window || '-01' AS date)) AND end_date >= cast($window || '-01' AS date)
+UNION
+SELECT DISTINCT area, provider FROM marts.provider_statements WHERE payment_window = $window
+"""
+
+# One row per (area, provider): its totals over its statement rows of the window, whatever
+# their area (a provider listed under two areas shows the same totals under each), 0 when it
+# has none.
+SUMMARY = f"""
+WITH providers AS ({PROVIDERS}),
+totals AS (
+    SELECT provider,
+           sum(line_count) AS lines,
+           sum(amount) FILTER (WHERE status = 'NEW') AS new_amount,
+           sum(amount) FILTER (WHERE status = 'REVERSAL') AS reversal_amount,
+           sum(amount) AS net_amount_due
+    FROM marts.provider_statements
+    WHERE payment_window = $window
+    GROUP BY provider
+)
+SELECT $window AS payment_window, providers.area, providers.provider,
+       coalesce(totals.lines, 0) AS lines,
+       coalesce(totals.new_amount, 0) AS new_amount,
+       coalesce(totals.reversal_amount, 0) AS reversal_amount,
+       coalesce(totals.net_amount_due, 0) AS net_amount_due
+FROM providers LEFT JOIN totals USING (provider)
+"""
+
+
 def statement_providers(con: duckdb.DuckDBPyConnection, window: str) -> list[tuple[str, str]]:
-    """(area, provider) with a contract running in the window or a payment line in it."""
+    """(area, provider) with a contract running in the window or a statement row in it."""
+    return con.execute(f"{PROVIDERS} ORDER BY area, provider", {"window": window}).fetchall()
+
+
+def summary_rows(con: duckdb.DuckDBPyConnection, window: str) -> list[tuple]:
+    """The summary's rows, their values in the order of SUMMARY_COLUMNS."""
     return con.execute(
-        """
-        SELECT DISTINCT area, provider FROM config.contracts
-        WHERE start_date <= last_day(cast(? || '-01' AS date)) AND end_date >= cast(? || '-01' AS date)
-        UNION
-        SELECT DISTINCT area, provider FROM marts.payment_lines WHERE payment_window = ?
-        ORDER BY area, provider
-        """,
-        [window, window, window],
+        f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM ({SUMMARY}) ORDER BY area, provider", {"window": window}
     ).fetchall()
 
 
@@ -80,19 +124,14 @@ def statement_files(con: duckdb.DuckDBPyConnection, window: str) -> dict[str, by
     """File name -> bytes for the window: one statement per provider and the summary."""
     columns = ", ".join(PAYMENT_LINE_COLUMNS)
     files: dict[str, bytes] = {}
-    summary = []
-    for area, provider in statement_providers(con, window):
+    for _area, provider in statement_providers(con, window):
         rows = con.execute(
             f"""SELECT {columns} FROM marts.payment_lines WHERE payment_window = ? AND provider = ?
                 ORDER BY kind, outcome_code NULLS FIRST, line_key, status""",
             [window, provider],
         ).fetchall()
         files[f"statement_{provider}.csv"] = csv_text(PAYMENT_LINE_COLUMNS, rows)
-        amounts = [row[-1] for row in rows]
-        new = sum((a for r, a in zip(rows, amounts) if r[12] == "NEW"), Decimal("0"))
-        reversed_ = sum((a for r, a in zip(rows, amounts) if r[12] == "REVERSAL"), Decimal("0"))
-        summary.append((window, area, provider, len(rows), new, reversed_, new + reversed_))
-    files["summary.csv"] = csv_text(SUMMARY_COLUMNS, summary)
+    files["summary.csv"] = csv_text(SUMMARY_COLUMNS, summary_rows(con, window))
     files["missing_returns.csv"] = csv_text(MISSING_RETURN_COLUMNS, missing_returns(con, window))
     return files
 

@@ -67,7 +67,8 @@ def check_run_order(runs: list[str], window: str, rerun_through: str | None = No
         done = [w for w in runs if w < window]
         start = shift_window(done[-1], 1) if done else FIRST_WINDOW
         raise PaymentRunError(
-            f"the payment run for {previous} has not been run: runs go in window order (pbr run --from {start} --to {window})"
+            f"the payment run for {previous} has not been run: runs go in window order "
+            f"(pbr run --from {start} --to {window})"
         )
     later = [w for w in runs if w > window]
     if later and (rerun_through is None or rerun_through < later[-1]):
@@ -79,8 +80,11 @@ def check_run_order(runs: list[str], window: str, rerun_through: str | None = No
 
 
 def run_totals(con: duckdb.DuckDBPyConnection, window: str) -> RunTotals:
+    """The run's line count and net amount: the sums of its statement rows (marts.provider_statements)."""
     lines, net = con.execute(
-        "SELECT count(*), coalesce(sum(amount), 0) FROM marts.payment_lines WHERE payment_window = ?", [window]
+        """SELECT coalesce(sum(line_count), 0), coalesce(sum(amount), 0)
+           FROM marts.provider_statements WHERE payment_window = ?""",
+        [window],
     ).fetchone()
     return RunTotals(lines, Decimal(net).quantize(Decimal("0.01")))
 
@@ -117,7 +121,8 @@ def check_final_run_reproduced(con: duckdb.DuckDBPyConnection, window: str, fing
     column, and every statement file the same to the byte; otherwise it is refused."""
     if run_status(con, window) != "FINAL":
         return
-    recorded = con.execute("SELECT inputs_fingerprint FROM marts.payment_runs WHERE payment_window = ?", [window]).fetchone()[0]
+    recorded = con.execute(
+        "SELECT inputs_fingerprint FROM marts.payment_runs WHERE payment_window = ?", [window]).fetchone()[0]
     if recorded != fingerprint:
         raise PaymentRunError(f"the final run for {window} did not reproduce: the submissions it sees have changed")
     changed = con.execute(
@@ -136,7 +141,8 @@ def check_final_run_reproduced(con: duckdb.DuckDBPyConnection, window: str, fing
             f"the final run for {window} did not reproduce: {len(changed)} line(s) differ from the final ones "
             f"(first: {key} {status}); its lines and statements are kept as finalised"
         )
-    final_files = dict(con.execute("SELECT file, sha256 FROM quality.final_files WHERE payment_window = ?", [window]).fetchall())
+    final_files = dict(
+        con.execute("SELECT file, sha256 FROM quality.final_files WHERE payment_window = ?", [window]).fetchall())
     now = _file_digests(files)
     differing = sorted(name for name in set(final_files) | set(now) if final_files.get(name) != now.get(name))
     if differing:
@@ -148,7 +154,8 @@ def check_final_run_reproduced(con: duckdb.DuckDBPyConnection, window: str, fing
 
 def _runs_made_with_development_key(con: duckdb.DuckDBPyConnection, window: str) -> str | None:
     """Why the window's numbers rest on the public development key, or None."""
-    run_key = con.execute("SELECT pseudonym_key_id FROM marts.payment_runs WHERE payment_window = ?", [window]).fetchone()[0]
+    run_key = con.execute(
+        "SELECT pseudonym_key_id FROM marts.payment_runs WHERE payment_window = ?", [window]).fetchone()[0]
     if run_key == DEVELOPMENT_KEY_ID:
         return f"the run for {window} used the development pseudonym key"
     loaded = con.execute(
@@ -173,14 +180,16 @@ def finalize(con: duckdb.DuckDBPyConnection, window: str, by: str, export_dir: P
     if development:
         raise PaymentRunError(f"{window} cannot be finalised: {development} (set PBR_PSEUDONYM_KEY and re-run)")
     folder = export_dir / window
-    files = {path.name: path.read_bytes() for path in sorted(folder.glob("*")) if path.is_file()} if folder.is_dir() else {}
+    files = ({path.name: path.read_bytes() for path in sorted(folder.glob("*")) if path.is_file()}
+             if folder.is_dir() else {})
     if "summary.csv" not in files:
         raise PaymentRunError(f"{window} cannot be finalised: its statements are not in {folder} (re-run it first)")
     at = utc_now()
     con.begin()
     try:
         con.execute(
-            "UPDATE marts.payment_runs SET status = 'FINAL', finalized_by = ?, finalized_at = ? WHERE payment_window = ?",
+            """UPDATE marts.payment_runs SET status = 'FINAL', finalized_by = ?, finalized_at = ?
+               WHERE payment_window = ?""",
             [by.strip(), at, window],
         )
         con.execute("DELETE FROM quality.final_lines WHERE payment_window = ?", [window])

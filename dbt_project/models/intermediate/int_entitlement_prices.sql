@@ -2,7 +2,11 @@
 -- date (latest effective_from on or before it), the band's amounts in that schedule, the
 -- outcome's weight, and the credited provider's contract holding the earned date. A line with
 -- no contract or no schedule for its band earns nothing and carries the issue instead.
--- Gross amounts are rounded half up to the penny once, here.
+-- Gross amounts are rounded half up to the penny once, here. The schedule in force and the
+-- unrounded price stay as columns: the payment checkpoint bounds each entitlement's gross by
+-- this price rather than pricing it a second time.
+-- A table: entitlements, the record issues, their data tests and the checkpoint all read it.
+{{ config(materialized='table') }}
 
 with candidates as (
     select * from {{ ref('int_entitlement_candidates') }}
@@ -29,7 +33,7 @@ priced as (
             when 'OUTCOME' then bands.outcome_tariff_gbp * coalesce(weights.weight, 0)
             -- a conversion without a conversion payment still counts, at 0
             when 'CONVERSION' then coalesce(in_force.conversion_payment_gbp, 0)
-        end as unrounded_amount
+        end as price_gbp
     from in_force
     left join {{ ref('stg_config__schedule_bands') }} as bands
         on bands.area = in_force.area
@@ -57,7 +61,9 @@ select
     band,
     earned_date,
     {{ window_of('earned_date') }} as earned_window,
-    cast(round(unrounded_amount, 2) as decimal(14, 2)) as gross_amount,
+    effective_from as schedule_from,
+    price_gbp,
+    cast(round(price_gbp, 2) as decimal(14, 2)) as gross_amount,
     case
         when contract_id is null then 'NO_CONTRACT'
         when effective_from is null or schedule_band is null then 'NO_SCHEDULE'
