@@ -15,6 +15,7 @@ import duckdb
 import pytest
 import yaml
 
+from pbr_pipeline.dbt import dbt_project
 from pbr_pipeline.payments import exports
 from pbr_pipeline.payments.checkpoint import CheckpointResult, run_payment_checkpoint
 from tests.conftest import REPO
@@ -23,30 +24,24 @@ WINDOW = "2013-01"
 EXPECTATIONS = 13
 FRAMES = 7
 
-SCHEMA = """
-CREATE SCHEMA marts;
-CREATE SCHEMA config;
-CREATE TABLE config.schedules (area VARCHAR, effective_from DATE, conversion_payment_gbp DECIMAL(14,2));
-CREATE TABLE config.schedule_bands (area VARCHAR, effective_from DATE, band INTEGER,
-    attachment_fee_gbp DECIMAL(14,2), outcome_tariff_gbp DECIMAL(14,2));
-CREATE TABLE config.schedule_weights (area VARCHAR, effective_from DATE, outcome_code VARCHAR, weight DECIMAL(9,6));
-CREATE TABLE marts.entitlements (as_of_window VARCHAR, line_key VARCHAR, area VARCHAR, kind VARCHAR,
-    outcome_code VARCHAR, provider VARCHAR, band INTEGER, earned_date DATE,
-    gross_amount DECIMAL(14,2), payable_amount DECIMAL(14,2));
-CREATE TABLE marts.payment_lines (payment_window VARCHAR, line_key VARCHAR, area VARCHAR, kind VARCHAR,
-    outcome_code VARCHAR, provider VARCHAR, status VARCHAR, amount DECIMAL(14,2));
-CREATE TABLE marts.provider_statements (payment_window VARCHAR, area VARCHAR, provider VARCHAR, kind VARCHAR,
-    outcome_code VARCHAR, status VARCHAR, line_count BIGINT, amount DECIMAL(14,2));
-"""
-
-# The relations of dbt's models that the checkpoint reads beside the marts of spec/outputs.md.
+# The marts the checkpoint reads, as their enforced dbt contracts declare them (one home for
+# their columns); the dbt relation that is no contract table, by hand.
+CONTRACT_TABLES = ("entitlements", "payment_lines", "provider_statements", "contract_cap_positions")
 DBT_RELATIONS = """
 CREATE SCHEMA intermediate;
 CREATE TABLE intermediate.int_entitlement_prices (as_of_window VARCHAR, line_key VARCHAR, schedule_from DATE,
     price_gbp DECIMAL(18,8));
-CREATE TABLE marts.contract_cap_positions (payment_window VARCHAR, contract_id VARCHAR, financial_year INTEGER,
-    annual_cap_gbp DECIMAL(14,2), payable_to_date DECIMAL(14,2));
 """
+
+
+def contract_ddl(model: str) -> str:
+    """CREATE TABLE marts.<model> with the columns and types of its enforced contract."""
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    node = manifest["nodes"][f"model.pbr.{model}"]
+    assert node["config"]["contract"]["enforced"]
+    columns = ", ".join(f"{name} {column['data_type']}" for name, column in node["columns"].items())
+    return f"CREATE TABLE marts.{model} ({columns});"
+
 
 # As dbt priced them: attachment 100.00 (band 1), outcome 1000.00 x 0.15 = 150.00, conversion
 # 400.00 under the schedule of 2012-04; from 2013-01 the attachment fee for band 1 is 80.00:
@@ -60,19 +55,22 @@ INSERT INTO intermediate.int_entitlement_prices (as_of_window, line_key, schedul
     ('2013-01', 'J3|ATTACHMENT|', '2013-01-01', 80.00);
 INSERT INTO marts.contract_cap_positions (payment_window, contract_id, financial_year, annual_cap_gbp, payable_to_date)
 VALUES ('2013-01', 'C1', 2012, 300.00, 300.00), ('2013-01', 'C2', 2012, NULL, 400.00);
-INSERT INTO marts.entitlements VALUES
+INSERT INTO marts.entitlements (as_of_window, line_key, area, kind, outcome_code, provider, band,
+    earned_date, gross_amount, payable_amount) VALUES
     ('2013-01', 'J1|ATTACHMENT|', 'OXF', 'ATTACHMENT', NULL, 'P1', 1, '2012-12-05', 100.00, 100.00),
     ('2013-01', 'J1|OUTCOME|D2_ABSTINENT', 'OXF', 'OUTCOME', 'D2_ABSTINENT', 'P1', 1, '2012-12-20', 150.00, 150.00),
     ('2013-01', 'J2|CONVERSION|', 'OXF', 'CONVERSION', NULL, 'P2', 1, '2013-01-10', 400.00, 400.00),
     ('2013-01', 'J3|ATTACHMENT|', 'OXF', 'ATTACHMENT', NULL, 'P1', 1, '2013-01-15', 80.00, 50.00);
-INSERT INTO marts.payment_lines VALUES
+INSERT INTO marts.payment_lines (payment_window, line_key, area, kind, outcome_code, provider, status, amount)
+VALUES
     ('2012-12', 'J4|ATTACHMENT|', 'OXF', 'ATTACHMENT', NULL, 'P1', 'NEW', 100.00),
     ('2013-01', 'J4|ATTACHMENT|', 'OXF', 'ATTACHMENT', NULL, 'P1', 'REVERSAL', -100.00),
     ('2013-01', 'J1|ATTACHMENT|', 'OXF', 'ATTACHMENT', NULL, 'P1', 'NEW', 100.00),
     ('2013-01', 'J1|OUTCOME|D2_ABSTINENT', 'OXF', 'OUTCOME', 'D2_ABSTINENT', 'P1', 'NEW', 150.00),
     ('2013-01', 'J2|CONVERSION|', 'OXF', 'CONVERSION', NULL, 'P2', 'NEW', 400.00),
     ('2013-01', 'J3|ATTACHMENT|', 'OXF', 'ATTACHMENT', NULL, 'P1', 'NEW', 50.00);
-INSERT INTO marts.provider_statements VALUES
+INSERT INTO marts.provider_statements (payment_window, area, provider, kind, outcome_code, status, line_count,
+    amount) VALUES
     ('2013-01', 'OXF', 'P1', 'ATTACHMENT', NULL, 'NEW', 2, 150.00),
     ('2013-01', 'OXF', 'P1', 'ATTACHMENT', NULL, 'REVERSAL', 1, -100.00),
     ('2013-01', 'OXF', 'P1', 'OUTCOME', 'D2_ABSTINENT', 'NEW', 1, 150.00),
@@ -83,7 +81,9 @@ INSERT INTO marts.provider_statements VALUES
 def build_warehouse(path: Path, *changes: str) -> Path:
     con = duckdb.connect(str(path))
     try:
-        con.execute(SCHEMA)
+        con.execute("CREATE SCHEMA marts")
+        for model in CONTRACT_TABLES:
+            con.execute(contract_ddl(model))
         con.execute(DBT_RELATIONS)
         con.execute(ROWS)
         for change in changes:
@@ -231,10 +231,12 @@ def test_statement_off_by_1p_fails_twice_and_the_message_names_the_first(tmp_pat
 
 # 2012-12 as a window of the same run: J4 was entitled then and paid.
 EARLIER_WINDOW = [
-    "INSERT INTO marts.entitlements VALUES "
+    "INSERT INTO marts.entitlements (as_of_window, line_key, area, kind, outcome_code, provider, band, "
+    "earned_date, gross_amount, payable_amount) VALUES "
     "('2012-12', 'J4|ATTACHMENT|', 'OXF', 'ATTACHMENT', NULL, 'P1', 1, '2012-12-01', 100.00, 100.00)",
     "INSERT INTO intermediate.int_entitlement_prices VALUES ('2012-12', 'J4|ATTACHMENT|', '2012-04-01', 100.00)",
-    "INSERT INTO marts.provider_statements VALUES ('2012-12', 'OXF', 'P1', 'ATTACHMENT', NULL, 'NEW', 1, 100.00)",
+    "INSERT INTO marts.provider_statements (payment_window, area, provider, kind, outcome_code, status, line_count, "
+    "amount) VALUES ('2012-12', 'OXF', 'P1', 'ATTACHMENT', NULL, 'NEW', 1, 100.00)",
 ]
 
 
