@@ -23,3 +23,12 @@ def test_the_discharge_codes_and_the_successful_ones_are_the_specs():
     assert codes.DISCHARGE_CODES == tuple(str(code) for code in range(80, 90))
     successful = re.search(r"`(\d\d)`, `(\d\d)` and `(\d\d)` are the \*\*successful\*\*", listed)
     assert codes.SUCCESSFUL_DISCHARGE_CODES == successful.groups() == ("80", "81", "82")
+
+
+def test_the_submission_statuses_are_the_specs_and_only_a_loaded_one_is_in_force():
+    outputs = (SPEC / "outputs.md").read_text(encoding="utf-8")
+    listed = outputs.split("### quality.submissions", 1)[1].split("\n### ", 1)[0]
+    named = re.search(r"`status` \(([^)]*)\)", listed).group(1)
+    assert sorted(codes.SubmissionStatus) == sorted(re.findall(r"`([A-Z]+)`", named))
+    assert codes.IN_FORCE_STATUSES == ("LOADED",)
+    assert codes.ROWS_LOADED_STATUSES == ("LOADED", "SUPERSEDED")

@@ -1,5 +1,5 @@
 {#- The records in force as of each window of the run (spec/returns.md, "Record identity and
-    supersession"): only submissions still LOADED (a higher seq supersedes a lower one), the
+    supersession"): only submissions in force (LOADED: a higher seq supersedes a lower one), the
     record from the latest window up to the as-of window wins, then the higher seq; a winning
     retraction (deleted = Y) removes the key.
     Set-based over the run's windows without multiplying the records: each key's version of a
@@ -14,7 +14,7 @@ with loaded as (
     from {{ ref(staging_model) }} as records
     inner join {{ ref('stg_quality__submissions') }} as submissions
         on submissions.submission_id = records.submission_id
-       and submissions.status = 'LOADED'
+       and submissions.status in (select status from {{ ref('submission_statuses') }} where in_force)
 ),
 
 window_versions as (

@@ -13,6 +13,7 @@ from dagster import (
 
 from data_contracts.tables import TABLE_KEYS
 from pbr_pipeline.assets.config import CONFIG_SPECS
+from pbr_pipeline.codes import SubmissionStatus
 from pbr_pipeline.ingest.conservation import conservation_breaches
 from pbr_pipeline.ingest.run import IngestSummary, ingest_up_to
 from pbr_pipeline.partitions import ONE_RUN_PER_RANGE, monthly_windows, windows_of_run
@@ -35,8 +36,8 @@ def _summary_metadata(summary: IngestSummary) -> dict:
     outcomes = summary.outcomes
     return {
         "submissions_new": len(outcomes),
-        "submissions_loaded": sum(o.status == "LOADED" for o in outcomes),
-        "submissions_rejected": sum(o.status == "REJECTED" for o in outcomes),
+        "submissions_loaded": sum(o.status == SubmissionStatus.LOADED for o in outcomes),
+        "submissions_rejected": sum(o.status == SubmissionStatus.REJECTED for o in outcomes),
         "rows_loaded": sum(o.rows_loaded for o in outcomes),
         "rows_quarantined": sum(o.rows_quarantined for o in outcomes),
         "already_seen": summary.skipped,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from data_contracts.tables import TABLE_KEYS
+from pbr_pipeline.codes import ROWS_LOADED_STATUSES
 
 
 def conservation_breaches(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -16,7 +17,7 @@ def conservation_breaches(con: duckdb.DuckDBPyConnection) -> list[dict]:
         f"""
         WITH loaded AS (
             SELECT s.submission_id, s.fingerprint FROM quality.submissions s
-            WHERE s.status IN ('LOADED', 'SUPERSEDED')
+            WHERE list_contains($loaded_statuses, s.status)
         ),
         raw_rows AS ({raw_counts}),
         quarantined AS (
@@ -33,7 +34,8 @@ def conservation_breaches(con: duckdb.DuckDBPyConnection) -> list[dict]:
            OR coalesce(r.n, 0) <> f.rows_loaded
            OR coalesce(q.n, 0) <> f.rows_quarantined
         ORDER BY f.submission_id, f.file
-        """
+        """,
+        {"loaded_statuses": list(ROWS_LOADED_STATUSES)},
     ).fetchall()
     names = ["submission_id", "file", "rows_in", "rows_loaded", "rows_quarantined", "raw_rows", "quarantined_rows"]
     return [dict(zip(names, row)) for row in rows]

@@ -27,6 +27,7 @@ from data_contracts import (
     contract_failures,
 )
 from data_contracts.tables import RETURN_TABLES
+from pbr_pipeline.codes import ROWS_LOADED_STATUSES, SubmissionStatus
 from pbr_pipeline.config import Areas
 from pbr_pipeline.ingest.discovery import Candidate
 from pbr_pipeline.ingest.integrity import ParsedFile, ParsedSubmission, Rejection
@@ -34,8 +35,6 @@ from pbr_pipeline.ingest.pseudonymise import PERSONAL_COLUMNS, pseudonymise_asse
 from pbr_pipeline.settings import key_id
 from pbr_pipeline.warehouse import raw_columns
 from pbr_pipeline.windows import last_day
-
-LOADED_STATUSES = ("LOADED", "SUPERSEDED")
 
 
 @dataclass
@@ -83,11 +82,11 @@ def check_against_warehouse(con: duckdb.DuckDBPyConnection, parsed: ParsedSubmis
     manifest = parsed.manifest
     earlier = con.execute(
         """SELECT seq, fingerprint FROM quality.submissions
-           WHERE submitter = ? AND "window" = ? AND status IN ('LOADED', 'SUPERSEDED')""",
-        [manifest.submitter, manifest.window],
+           WHERE submitter = ? AND "window" = ? AND list_contains(?, status)""",
+        [manifest.submitter, manifest.window, list(ROWS_LOADED_STATUSES)],
     ).fetchall()
     if any(seq == manifest.seq and seen == fingerprint for seq, seen in earlier):
-        return "DUPLICATE"
+        return SubmissionStatus.DUPLICATE
     higher = [seq for seq, _ in earlier if seq >= manifest.seq]
     if higher:
         raise Rejection("STALE_SEQ", f"seq {max(higher):02d} of {manifest.submitter} {manifest.window} is already loaded")
@@ -413,9 +412,9 @@ def apply_submission(
         if pending is None:
             write_rows(con, validated, files)
         con.execute(
-            """UPDATE quality.submissions SET status = 'SUPERSEDED'
-               WHERE submitter = ? AND "window" = ? AND status = 'LOADED' AND seq < ?""",
-            [manifest.submitter, manifest.window, manifest.seq],
+            """UPDATE quality.submissions SET status = ?
+               WHERE submitter = ? AND "window" = ? AND status = ? AND seq < ?""",
+            [SubmissionStatus.SUPERSEDED, manifest.submitter, manifest.window, SubmissionStatus.LOADED, manifest.seq],
         )
         record_outcome(con, outcome, candidate.source, fingerprint, received_at)
         if pending is None:

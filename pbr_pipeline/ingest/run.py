@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from pbr_pipeline.codes import SubmissionStatus
 from pbr_pipeline.config import Areas
 from pbr_pipeline.ingest.discovery import (
     Candidate,
@@ -78,11 +79,11 @@ class IngestSummary:
         tallies: dict[str, AreaTally] = defaultdict(AreaTally)
         for outcome in self.outcomes:
             tally = tallies[outcome.area or "-"]
-            if outcome.status == "LOADED":
+            if outcome.status == SubmissionStatus.LOADED:
                 tally.loaded += 1
                 tally.rows_loaded += outcome.rows_loaded
                 tally.rows_quarantined += outcome.rows_quarantined
-            elif outcome.status == "REJECTED":
+            elif outcome.status == SubmissionStatus.REJECTED:
                 tally.rejected += 1
             else:
                 tally.duplicate += 1
@@ -91,8 +92,8 @@ class IngestSummary:
     def one_line(self) -> str:
         outcomes = self.outcomes
         return (
-            f"{sum(o.status == 'LOADED' for o in outcomes)} submission(s) loaded, "
-            f"{sum(o.status == 'REJECTED' for o in outcomes)} rejected, "
+            f"{sum(o.status == SubmissionStatus.LOADED for o in outcomes)} submission(s) loaded, "
+            f"{sum(o.status == SubmissionStatus.REJECTED for o in outcomes)} rejected, "
             f"{sum(o.rows_loaded for o in outcomes):,} rows loaded, "
             f"{sum(o.rows_quarantined for o in outcomes):,} quarantined"
         )
@@ -153,7 +154,7 @@ def _outcome_shell(candidate: Candidate, areas: Areas, window: str | None) -> Ou
         area=areas.submitter_area.get(submitter) if submitter else None,
         window=window,
         seq=name.seq if name else None,
-        status="REJECTED",
+        status=SubmissionStatus.REJECTED,
     )
 
 
@@ -207,8 +208,8 @@ def ingest_candidate(
         parsed = sighting.parsed
         outcome.submitter, outcome.seq = parsed.manifest.submitter, parsed.manifest.seq
         outcome.area = areas.submitter_area.get(parsed.manifest.submitter)
-        if check_against_warehouse(con, parsed, fingerprint) == "DUPLICATE":
-            outcome.status, outcome.detail = "DUPLICATE", "identical to a submission already loaded: no-op"
+        if check_against_warehouse(con, parsed, fingerprint) == SubmissionStatus.DUPLICATE:
+            outcome.status, outcome.detail = SubmissionStatus.DUPLICATE, "identical to a submission already loaded: no-op"
             record_outcome(con, outcome, candidate.source, fingerprint, received_at)
             return outcome
         alone = validate_batch(con, [(index, parsed)], areas, key) if validated is None else None
@@ -217,7 +218,7 @@ def ingest_candidate(
             if index in validation.errors:
                 return _record_rejection(con, outcome, candidate.source, fingerprint, received_at, "ENCODING",
                                          internal_error_detail(validation.errors[index]))
-            outcome.status = "LOADED"
+            outcome.status = SubmissionStatus.LOADED
             return apply_submission(con, candidate, parsed, outcome, fingerprint, areas, key, received_at,
                                     validation, index, pending)
         finally:
@@ -289,7 +290,7 @@ def _apply_together(
 
 def _record_rejection(con, outcome: Outcome, source: str, fingerprint: str, received_at: dt.datetime,
                       code: str, detail: str) -> Outcome:
-    outcome.status, outcome.reason, outcome.detail = "REJECTED", code, detail
+    outcome.status, outcome.reason, outcome.detail = SubmissionStatus.REJECTED, code, detail
     outcome.rows_in = outcome.rows_loaded = outcome.rows_quarantined = 0
     outcome.pseudonym_key_id = None
     record_outcome(con, outcome, source, fingerprint, received_at)
@@ -301,7 +302,7 @@ def record_stray(con: duckdb.DuckDBPyConnection, stray: Stray) -> Outcome | None
     fingerprint = hashlib.sha256(f"{stray.code}\0{stray.source}".encode()).hexdigest()
     if already_seen(con, stray.source, fingerprint):
         return None
-    outcome = Outcome(submission_id=stray.submission_id, submitter=None, area=None, window=None, seq=None, status="REJECTED")
+    outcome = Outcome(submission_id=stray.submission_id, submitter=None, area=None, window=None, seq=None, status=SubmissionStatus.REJECTED)
     return _record_rejection(con, outcome, stray.source, fingerprint, _received_now(), stray.code,
                              f"{stray.source}: {stray.detail}")
 

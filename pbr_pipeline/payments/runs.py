@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from pbr_pipeline.codes import IN_FORCE_STATUSES, ROWS_LOADED_STATUSES
 from pbr_pipeline.settings import DEVELOPMENT_KEY_ID
 from pbr_pipeline.windows import FIRST_WINDOW, shift_window
 
@@ -32,8 +33,8 @@ def inputs_fingerprint(con: duckdb.DuckDBPyConnection, window: str) -> str:
     """A hash of the submissions whose records the run for `window` sees."""
     rows = con.execute(
         """SELECT submission_id, fingerprint FROM quality.submissions
-           WHERE status = 'LOADED' AND "window" <= ? ORDER BY submission_id, fingerprint""",
-        [window],
+           WHERE list_contains(?, status) AND "window" <= ? ORDER BY submission_id, fingerprint""",
+        [list(IN_FORCE_STATUSES), window],
     ).fetchall()
     digest = hashlib.sha256()
     for submission_id, fingerprint in rows:
@@ -160,8 +161,8 @@ def _runs_made_with_development_key(con: duckdb.DuckDBPyConnection, window: str)
         return f"the run for {window} used the development pseudonym key"
     loaded = con.execute(
         """SELECT min(submission_id) FROM quality.submissions
-           WHERE status IN ('LOADED', 'SUPERSEDED') AND "window" <= ? AND pseudonym_key_id = ?""",
-        [window, DEVELOPMENT_KEY_ID],
+           WHERE list_contains(?, status) AND "window" <= ? AND pseudonym_key_id = ?""",
+        [list(ROWS_LOADED_STATUSES), window, DEVELOPMENT_KEY_ID],
     ).fetchone()[0]
     return f"{loaded} was pseudonymised with the development key" if loaded else None
 

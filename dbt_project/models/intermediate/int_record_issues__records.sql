@@ -55,7 +55,7 @@ episodes_seen as (
     from {{ ref('stg_raw__episodes') }} as episodes
     inner join {{ ref('stg_quality__submissions') }} as submissions
         on submissions.submission_id = episodes.submission_id
-       and submissions.status = 'LOADED'
+       and submissions.status in (select status from {{ ref('submission_statuses') }} where in_force)
     where not episodes.deleted
     group by episodes.submitter, episodes.episode_id
 ),

@@ -28,13 +28,16 @@ expected as (
 
 sightings as (
     select
-        "window" as as_of_window,
-        submitter,
-        bool_or(status in ('LOADED', 'SUPERSEDED', 'DUPLICATE')) as received,
-        string_agg(distinct reason, ', ' order by reason) filter (where status = 'REJECTED') as rejected_for
-    from {{ ref('stg_quality__submissions') }}
-    where "window" in {{ run_windows() }}
-    group by "window", submitter
+        submissions."window" as as_of_window,
+        submissions.submitter,
+        bool_or(statuses.received) as received,
+        string_agg(distinct submissions.reason, ', ' order by submissions.reason)
+            filter (where not statuses.received) as rejected_for
+    from {{ ref('stg_quality__submissions') }} as submissions
+    inner join {{ ref('submission_statuses') }} as statuses
+        on statuses.status = submissions.status
+    where submissions."window" in {{ run_windows() }}
+    group by submissions."window", submissions.submitter
 )
 
 select
