@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from pbr_pipeline.definitions import defs
+from pbr_pipeline.settings import VARIABLES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -53,6 +54,23 @@ ASSETS_QUERY = """
 """
 
 
+RESOURCE_QUERY = """
+{
+  topLevelResourceDetailsOrError(resourceSelector: {
+      repositoryLocationName: "%s", repositoryName: "__repository__", resourceName: "pipeline"}) {
+    __typename
+    ... on ResourceDetails { configuredValues { key value type } }
+  }
+  runConfigSchemaOrError(selector: {
+      repositoryLocationName: "%s", repositoryName: "__repository__", pipelineName: "monthly_payment_run"}) {
+    ... on RunConfigSchema { rootDefaultYaml }
+  }
+}
+"""
+
+UI_KEY = "ui-test-pseudonym-key-never-shown"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -77,10 +95,12 @@ def webserver(tmp_path_factory):
     home = tmp_path_factory.mktemp("dagster_home")
     shutil.copyfile(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     log = home / "ui.log"
+    # A warehouse of its own, and a key the UI must never show.
+    env = {**os.environ, "PBR_WAREHOUSE": str(home / "pbr.duckdb"), "PBR_PSEUDONYM_KEY": UI_KEY}
     with open(log, "w") as output:  # a file, not a pipe: dagster dev logs a lot and would block on a full pipe
         server = subprocess.Popen(
             ["make", "--no-print-directory", "ui", f"UI_PORT={port}", f"UI_HOME={home}"],
-            cwd=REPO, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
         deadline = time.monotonic() + 180
@@ -110,6 +130,22 @@ def test_workspace_loads_with_job_schedule_and_sensor(webserver):
         {"name": "monthly_payment_schedule", "cronSchedule": "0 6 5 * *", "executionTimezone": "UTC"}
     ]
     assert [sensor["name"] for sensor in repository["sensors"]] == ["landing_sensor"]
+
+
+def test_the_resource_names_its_variables_and_never_shows_the_key(webserver):
+    [entry] = graphql(webserver, WORKSPACE_QUERY)["workspaceOrError"]["locationEntries"]
+    data = graphql(webserver, RESOURCE_QUERY % (entry["name"], entry["name"]))
+    resource = data["topLevelResourceDetailsOrError"]
+    assert resource["__typename"] == "ResourceDetails", resource
+    values = {value["key"]: (value["type"], value["value"]) for value in resource["configuredValues"]}
+    # Set where the UI runs: the variable, by name. Unset: None, settings.py's default.
+    assert values["pseudonym_key"] == ("ENV_VAR", "PBR_PSEUDONYM_KEY")
+    assert values["warehouse"] == ("ENV_VAR", "PBR_WAREHOUSE")
+    assert values["landing_dir"] == values["export_dir"] == ("VALUE", "null")
+    assert set(values) == set(VARIABLES)
+    # The launchpad's default run config names the variable too; the key is nowhere.
+    assert "PBR_PSEUDONYM_KEY" in data["runConfigSchemaOrError"]["rootDefaultYaml"]
+    assert UI_KEY not in json.dumps(data)
 
 
 def test_asset_graph_runs_from_configuration_to_statements(webserver):
@@ -148,3 +184,52 @@ def test_a_backfill_is_one_run_of_its_range_and_runs_wait_in_a_queue(monkeypatch
         # No concurrency pool: a killed run would keep its slot; the warehouse's OS lock keeps writers apart.
         assert config.pool_config.default_pool_limit is None
         assert instance.run_monitoring_enabled and instance.run_monitoring_max_runtime_seconds == 1800
+
+
+def test_the_resource_has_a_field_per_variable_and_settings_py_gives_the_defaults(tmp_path, monkeypatch):
+    from dagster import build_resources
+
+    from pbr_pipeline.resources import PipelineSettings
+    from pbr_pipeline.settings import Settings
+
+    for variable in VARIABLES.values():
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert set(PipelineSettings.model_fields) == set(VARIABLES)
+    unset = PipelineSettings.from_environment()
+    assert [field for field in VARIABLES if getattr(unset, field) is not None] == []
+    with build_resources({"pipeline": unset}) as resources:
+        assert resources.pipeline.settings() == Settings.from_env({})
+        assert resources.pipeline.settings().warehouse == tmp_path / "data" / "warehouse" / "pbr.duckdb"
+
+
+def test_the_resource_reads_its_variables_when_a_run_starts_and_creates_the_warehouse(tmp_path, monkeypatch):
+    from dagster import build_resources
+
+    from pbr_pipeline.resources import PipelineSettings
+    from pbr_pipeline.settings import Settings, SettingsError
+    from pbr_pipeline.warehouse import connect
+
+    monkeypatch.setenv("PBR_WAREHOUSE", "first/pbr.duckdb")
+    monkeypatch.setenv("PBR_PSEUDONYM_KEY", "k")
+    monkeypatch.chdir(tmp_path)
+    resource = PipelineSettings.from_environment()
+    assert (resource.warehouse, resource.pseudonym_key) == ("PBR_WAREHOUSE", "PBR_PSEUDONYM_KEY")  # EnvVars, by name
+    with pytest.raises(RuntimeError, match="PBR_PSEUDONYM_KEY, PBR_WAREHOUSE not read yet"):
+        resource.settings()
+    # One process, two warehouses: each run reads the variables as they are when it starts.
+    for folder in ("first", "second"):
+        monkeypatch.setenv("PBR_WAREHOUSE", f"{folder}/pbr.duckdb")
+        with build_resources({"pipeline": resource}) as resources:
+            settings = resources.pipeline.settings()
+            assert settings == Settings.from_env() and settings.warehouse == tmp_path / folder / "pbr.duckdb"
+            assert settings.export_dir == tmp_path / folder / "exports" and not settings.using_development_key
+            # Created before the run's first step, which then only connects.
+            with connect(settings.warehouse) as con:
+                assert con.execute("SELECT count(*) FROM marts.payment_runs").fetchone() == (0,)
+    monkeypatch.setenv("PBR_PSEUDONYM_KEY", " ")
+    with pytest.raises(Exception) as refused:
+        with build_resources({"pipeline": resource}):
+            pass
+    assert isinstance(refused.value.__cause__, SettingsError), refused.value
+    assert str(refused.value.__cause__).startswith("PBR_PSEUDONYM_KEY is set but empty")
