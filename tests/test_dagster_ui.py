@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -184,6 +185,43 @@ def test_a_backfill_is_one_run_of_its_range_and_runs_wait_in_a_queue(monkeypatch
         # No concurrency pool: a killed run would keep its slot; the warehouse's OS lock keeps writers apart.
         assert config.pool_config.default_pool_limit is None
         assert instance.run_monitoring_enabled and instance.run_monitoring_max_runtime_seconds == 1800
+
+
+def python_written_tables() -> set[str]:
+    from data_contracts import CONTRACTS
+    from pbr_pipeline.config.publish import CONFIG_TABLES
+    from pbr_pipeline.warehouse import QUALITY_TABLES
+
+    return {f"raw.{t}" for t in CONTRACTS} | {f"config.{t}" for t in CONFIG_TABLES} | set(QUALITY_TABLES)
+
+
+SQL_COMMENTS = re.compile(r"--[^\n]*|\{#.*?#\}", re.S)
+
+
+def test_models_read_the_tables_python_writes_as_dbt_sources_of_their_assets():
+    from pbr_pipeline.assets.config import area_config
+    from pbr_pipeline.assets.dbt import PbrDbtTranslator
+    from pbr_pipeline.assets.ingest import landed_submissions
+    from pbr_pipeline.assets.payments import payment_run
+    from pbr_pipeline.dbt import dbt_project
+
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    sources = {f"{source['source_name']}.{source['name']}": PbrDbtTranslator().get_asset_key(source)
+               for source in manifest["sources"].values()}
+    assert {"quality.submissions", "marts.payment_runs"} <= set(sources)
+    # A source is a table Python writes, under the key of the Python asset that writes it; the
+    # run's windows have no asset of their own (the dbt asset writes them before it builds).
+    assert set(sources) <= python_written_tables()
+    python_assets = area_config.keys | landed_submissions.keys | payment_run.keys
+    assert {name for name, key in sources.items() if key not in python_assets} == {"control.run_windows"}
+    # No model or macro of the project names such a table but by source(). The run's windows
+    # are named directly on purpose (macros/as_of.sql says why).
+    code = {node["name"]: SQL_COMMENTS.sub("", node.get("raw_code") or node.get("macro_sql") or "")
+            for node in [*manifest["nodes"].values(), *manifest["macros"].values()] if node["package_name"] == "pbr"}
+    assert len(code) > 50 and "stg_quality__submissions" in code
+    named = [(name, table) for name, text in code.items() for table in python_written_tables() - {"control.run_windows"}
+             if re.search(rf"\b{re.escape(table)}\b", text)]
+    assert named == []
 
 
 def test_the_resource_has_a_field_per_variable_and_settings_py_gives_the_defaults(tmp_path, monkeypatch):
