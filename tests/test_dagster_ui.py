@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from dagster import AssetCheckKey, AssetKey
 
 from pbr_pipeline.definitions import defs
 from pbr_pipeline.settings import VARIABLES
@@ -168,6 +170,9 @@ def test_asset_graph_runs_from_configuration_to_statements(webserver):
     assert "config/areas" in deps("raw/assessments")
     assert "raw/top" in deps("staging/stg_raw__top")
     assert "marts/payment_runs" in deps("exports/statements")
+    # A window's payment run builds on the previous window's (assets/payments.py says why the
+    # dependency is the statements').
+    assert "exports/statements" in deps("exports/statements")
     assert "marts/payment_lines" in deps("marts/payment_runs")
 
 
@@ -185,6 +190,34 @@ def test_a_backfill_is_one_run_of_its_range_and_runs_wait_in_a_queue(monkeypatch
         # No concurrency pool: a killed run would keep its slot; the warehouse's OS lock keeps writers apart.
         assert config.pool_config.default_pool_limit is None
         assert instance.run_monitoring_enabled and instance.run_monitoring_max_runtime_seconds == 1800
+
+
+def test_a_range_backfill_is_planned_as_one_run_of_every_asset(tmp_path):
+    """A backfill of a range as the UI launches it, planned by the daemon's own backfill
+    iteration: one run of every asset and check over the whole range. The statements' dependency
+    on the previous window does not split it (a self-dependent asset with parents outside its
+    step would get a run of its own, after the others'). The run is queued, not executed."""
+    from dagster._core.execution.backfill import PartitionBackfill
+    from dagster._core.test_utils import create_test_daemon_workspace_context, instance_for_test
+    from dagster._core.workspace.load_target import ModuleTarget
+    from dagster._daemon.backfill import execute_backfill_iteration
+
+    queued = {"run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}}
+    target = ModuleTarget(module_name="pbr_pipeline.definitions", attribute="defs", working_directory=str(REPO),
+                          location_name="pbr_pipeline")
+    with instance_for_test(overrides=queued, temp_dir=str(tmp_path), set_dagster_home=False) as instance, \
+            create_test_daemon_workspace_context(target, instance) as workspace:
+        graph = workspace.create_request_context().asset_graph
+        instance.add_backfill(PartitionBackfill.from_asset_partitions(
+            backfill_id="range", asset_graph=graph, partition_names=["2012-04-01", "2012-05-01", "2012-06-01"],
+            asset_selection=list(graph.materializable_asset_keys), backfill_timestamp=time.time(), tags={},
+            dynamic_partitions_store=instance, all_partitions=False, title=None, description=None, run_config=None))
+        list(execute_backfill_iteration(workspace, logging.getLogger("test_backfill")))
+        [run] = instance.get_runs()
+    assert (run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]) == (
+        "2012-04-01", "2012-06-01")
+    assert run.asset_selection == set(graph.materializable_asset_keys)
+    assert AssetCheckKey(AssetKey(["marts", "payment_lines"]), "gx_payment_checkpoint") in run.asset_check_selection
 
 
 def python_written_tables() -> set[str]:
