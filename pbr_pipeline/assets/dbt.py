@@ -55,5 +55,6 @@ def pbr_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
     # One target folder per warehouse, kept between runs: dbt's partial parsing reads its
     # previous parse from there (dagster-dbt's default is a new 10 MB folder per invocation
     # inside the project, never removed).
-    yield from dbt.cli(dbt_build_args(settings.warehouse), context=context, target_path=settings.dbt_target_dir).stream()
+    build = dbt.cli(dbt_build_args(settings.warehouse), context=context, target_path=settings.dbt_target_dir)
+    yield from build.stream()
     report_range(context, windows, "dbt", "models built and tested")
