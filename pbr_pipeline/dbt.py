@@ -38,6 +38,8 @@ class PbrDbtCliResource(DbtCliResource):
 
     The stock resource runs `dbt --version` in a subprocess for every Dagster run, two seconds
     each time here; DBT_EXECUTABLE is the dbt of this same environment, so its version is known.
+    dagster-dbt 0.29 has no public way to give the version, hence the override of its private
+    property (docs/decisions.md, issue 12).
     """
 
     @cached_property

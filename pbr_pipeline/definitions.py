@@ -16,6 +16,9 @@ defs = Definitions(
     jobs=[monthly_payment_run],
     schedules=[monthly_payment_schedule],
     sensors=[landing_sensor],
-    resources={"pipeline": PipelineSettings(), "dbt": PbrDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+    resources={
+        "pipeline": PipelineSettings.from_environment(),
+        "dbt": PbrDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+    },
     executor=in_process_executor,
 )

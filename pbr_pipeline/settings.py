@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,16 +55,22 @@ def _derived_locations(warehouse: Path, explicit: bool) -> dict[str, Path]:
     PBR_WAREHOUSE the spec's defaults under data/. The analysts' copy is always beside it."""
     root = warehouse.parent if explicit else DEFAULT_DATA_DIR.resolve()
     return {"export_dir": root / "exports", "validation_dir": root / "validation", "log_dir": root / "logs",
-            "dbt_docs_dir": root / "dbt_docs", "analyst_warehouse": warehouse.with_name(f"{warehouse.stem}_analyst.duckdb")}
+            "dbt_docs_dir": root / "dbt_docs",
+            "analyst_warehouse": warehouse.with_name(f"{warehouse.stem}_analyst.duckdb")}
 
 
-# Variable -> Settings field, for the locations that follow the warehouse when unset.
-DERIVED_VARIABLES = {
-    "PBR_EXPORT_DIR": "export_dir",
-    "PBR_VALIDATION_DIR": "validation_dir",  # GX Data Docs of each run's payment checkpoint
-    "PBR_LOG_DIR": "log_dir",  # `pbr run`'s detailed log per run, dbt's target folder
-    "PBR_DBT_DOCS_DIR": "dbt_docs_dir",  # `dbt docs generate` output
-    "PBR_ANALYST_WAREHOUSE": "analyst_warehouse",  # the copy analysts query, published per good run
+# Settings field -> the variable that sets it (spec/outputs.md, "Where things are"). The
+# Dagster resource (resources.py) has a field of the same name for each.
+VARIABLES = {
+    "landing_dir": "PBR_LANDING_DIR",
+    "config_dir": "PBR_CONFIG_DIR",
+    "warehouse": "PBR_WAREHOUSE",
+    "export_dir": "PBR_EXPORT_DIR",
+    "validation_dir": "PBR_VALIDATION_DIR",  # GX Data Docs of each run's payment checkpoint
+    "analyst_warehouse": "PBR_ANALYST_WAREHOUSE",  # the copy analysts query, published per good run
+    "log_dir": "PBR_LOG_DIR",  # `pbr run`'s detailed log per run, dbt's target folder
+    "dbt_docs_dir": "PBR_DBT_DOCS_DIR",  # `dbt docs generate` output
+    "pseudonym_key": "PBR_PSEUDONYM_KEY",
 }
 
 
@@ -91,13 +98,16 @@ class Settings:
         return self.log_dir / "dbt-target"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """The settings from the PBR_* variables of `environ` (os.environ by default): the one
+        place where an unset (or, for a location, empty) variable gets its default. Relative
+        paths are taken from the current folder."""
         env = os.environ if environ is None else environ
         warehouse = Path(env.get("PBR_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()
         derived = _derived_locations(warehouse, explicit=bool(env.get("PBR_WAREHOUSE")))
-        for variable, field_name in DERIVED_VARIABLES.items():
-            if env.get(variable):
-                derived[field_name] = Path(env[variable]).resolve()
+        for field_name in derived:
+            if env.get(VARIABLES[field_name]):
+                derived[field_name] = Path(env[VARIABLES[field_name]]).resolve()
         key, development = _pseudonym_key(env)
         return cls(
             landing_dir=Path(env.get("PBR_LANDING_DIR") or "data/landing").resolve(),

@@ -3,7 +3,9 @@
 Everything relational downstream of these is a dbt model. Raw columns and their types follow
 the tables' specification (data_contracts/tables.py), as the row contracts do, so a contract
 and its table cannot drift apart. Personal columns are replaced by the pseudonymised ones:
-they have no column to be written to.
+they have no column to be written to. A run creates the tables once, before its first step
+(`create_warehouse`, from the pipeline resource); the steps, `pbr` and the tests then only
+connect.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import duckdb
 from data_contracts import CONTRACTS
 from data_contracts.tables import RETURN_TABLES, ColumnType
 from pbr_pipeline.ingest.pseudonymise import PSEUDONYM_COLUMNS
+from pbr_pipeline.windows import FIRST_WINDOW
 
 LINEAGE_COLUMNS = {
     "submission_id": "VARCHAR",
@@ -85,6 +88,8 @@ def _create_table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, 
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """The schemas and the tables Python writes, created where missing (a new table of a later
+    version included): what dbt reads as sources and the runs record."""
     for schema in ("raw", "quality", "marts", "config", "control"):
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for table in CONTRACTS:
@@ -93,20 +98,38 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         _create_table(con, name, columns)
 
 
+def create_warehouse(path: Path) -> None:
+    """The warehouse file with its schema, created where missing. A run does this once, before
+    its first step (resources.py); everything else only connects."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        ensure_schema(con)
+    finally:
+        con.close()
+
+
 def set_run_windows(con: duckdb.DuckDBPyConnection, windows: list[str]) -> None:
     """Tell the dbt models which windows this run computes."""
     con.execute("DELETE FROM control.run_windows")
     con.executemany("INSERT INTO control.run_windows VALUES (?)", [[window] for window in windows])
 
 
+class WarehouseMissing(ValueError):
+    """No warehouse where one is expected: nothing has run with it yet."""
+
+
 @contextmanager
 def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection for the length of one step; the file allows one writer at a time."""
+    """A connection for the length of one step; the file allows one writer at a time. It only
+    connects: a warehouse that does not exist is an error here, not a new empty file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file():
+        raise WarehouseMissing(f"there is no warehouse at {path}: the first payment run creates it "
+                               f"(pbr run --window {FIRST_WINDOW})")
     con = duckdb.connect(str(path))
     try:
-        ensure_schema(con)
         yield con
     finally:
         con.close()

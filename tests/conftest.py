@@ -97,7 +97,7 @@ def env(tmp_path):
     """A warehouse and a landing of their own, ingested as of a window (tests of ingest)."""
     from pbr_pipeline.config import load_areas
     from pbr_pipeline.ingest.run import ingest_up_to
-    from pbr_pipeline.warehouse import connect
+    from pbr_pipeline.warehouse import connect, create_warehouse
 
     class Env:
         landing = tmp_path / "landing"
@@ -112,6 +112,7 @@ def env(tmp_path):
             with connect(self.warehouse) as con:
                 return con.execute(sql, params or []).fetchall()
 
+    create_warehouse(Env.warehouse)  # as a run does before its first step
     return Env()
 
 

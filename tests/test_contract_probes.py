@@ -16,7 +16,7 @@ from data_contracts import SubmissionContext, row_failures
 from data_contracts.tables import RETURN_TABLES, ColumnType
 from pbr_pipeline.config import load_areas
 from pbr_pipeline.ingest.run import ingest_up_to
-from pbr_pipeline.warehouse import connect
+from pbr_pipeline.warehouse import connect, create_warehouse
 from tests.returns_builder import csv_bytes, write_submission
 
 ACCEPTANCE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "acceptance" / "01-oxfordshire"
@@ -209,6 +209,7 @@ def ingest(tmp_path):
 
     def run(submitter: str, table: str, rows: list[str]) -> list[tuple[int, str, str]]:
         write_submission(landing, submitter, "2012-04", 1, {f"{table}.csv": csv_bytes(table, rows)})
+        create_warehouse(tmp_path / "w.duckdb")
         with connect(tmp_path / "w.duckdb") as con:
             ingest_up_to(con, landing, load_areas(ACCEPTANCE / "config"), "2012-04", b"k")
             return con.execute("SELECT line_number, column_name, reason FROM quality.quarantine ORDER BY ALL").fetchall()

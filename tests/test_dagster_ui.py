@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -13,8 +15,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from dagster import AssetCheckKey, AssetKey
 
 from pbr_pipeline.definitions import defs
+from pbr_pipeline.settings import VARIABLES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -53,6 +57,23 @@ ASSETS_QUERY = """
 """
 
 
+RESOURCE_QUERY = """
+{
+  topLevelResourceDetailsOrError(resourceSelector: {
+      repositoryLocationName: "%s", repositoryName: "__repository__", resourceName: "pipeline"}) {
+    __typename
+    ... on ResourceDetails { configuredValues { key value type } }
+  }
+  runConfigSchemaOrError(selector: {
+      repositoryLocationName: "%s", repositoryName: "__repository__", pipelineName: "monthly_payment_run"}) {
+    ... on RunConfigSchema { rootDefaultYaml }
+  }
+}
+"""
+
+UI_KEY = "ui-test-pseudonym-key-never-shown"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -77,10 +98,12 @@ def webserver(tmp_path_factory):
     home = tmp_path_factory.mktemp("dagster_home")
     shutil.copyfile(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     log = home / "ui.log"
+    # A warehouse of its own, and a key the UI must never show.
+    env = {**os.environ, "PBR_WAREHOUSE": str(home / "pbr.duckdb"), "PBR_PSEUDONYM_KEY": UI_KEY}
     with open(log, "w") as output:  # a file, not a pipe: dagster dev logs a lot and would block on a full pipe
         server = subprocess.Popen(
             ["make", "--no-print-directory", "ui", f"UI_PORT={port}", f"UI_HOME={home}"],
-            cwd=REPO, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
         deadline = time.monotonic() + 180
@@ -112,6 +135,22 @@ def test_workspace_loads_with_job_schedule_and_sensor(webserver):
     assert [sensor["name"] for sensor in repository["sensors"]] == ["landing_sensor"]
 
 
+def test_the_resource_names_its_variables_and_never_shows_the_key(webserver):
+    [entry] = graphql(webserver, WORKSPACE_QUERY)["workspaceOrError"]["locationEntries"]
+    data = graphql(webserver, RESOURCE_QUERY % (entry["name"], entry["name"]))
+    resource = data["topLevelResourceDetailsOrError"]
+    assert resource["__typename"] == "ResourceDetails", resource
+    values = {value["key"]: (value["type"], value["value"]) for value in resource["configuredValues"]}
+    # Set where the UI runs: the variable, by name. Unset: None, settings.py's default.
+    assert values["pseudonym_key"] == ("ENV_VAR", "PBR_PSEUDONYM_KEY")
+    assert values["warehouse"] == ("ENV_VAR", "PBR_WAREHOUSE")
+    assert values["landing_dir"] == values["export_dir"] == ("VALUE", "null")
+    assert set(values) == set(VARIABLES)
+    # The launchpad's default run config names the variable too; the key is nowhere.
+    assert "PBR_PSEUDONYM_KEY" in data["runConfigSchemaOrError"]["rootDefaultYaml"]
+    assert UI_KEY not in json.dumps(data)
+
+
 def test_asset_graph_runs_from_configuration_to_statements(webserver):
     nodes = {"/".join(n["assetKey"]["path"]): n for n in graphql(webserver, ASSETS_QUERY)["assetNodes"]}
     expected = {
@@ -131,6 +170,9 @@ def test_asset_graph_runs_from_configuration_to_statements(webserver):
     assert "config/areas" in deps("raw/assessments")
     assert "raw/top" in deps("staging/stg_raw__top")
     assert "marts/payment_runs" in deps("exports/statements")
+    # A window's payment run builds on the previous window's (assets/payments.py says why the
+    # dependency is the statements').
+    assert "exports/statements" in deps("exports/statements")
     assert "marts/payment_lines" in deps("marts/payment_runs")
 
 
@@ -148,3 +190,117 @@ def test_a_backfill_is_one_run_of_its_range_and_runs_wait_in_a_queue(monkeypatch
         # No concurrency pool: a killed run would keep its slot; the warehouse's OS lock keeps writers apart.
         assert config.pool_config.default_pool_limit is None
         assert instance.run_monitoring_enabled and instance.run_monitoring_max_runtime_seconds == 1800
+
+
+def test_a_range_backfill_is_planned_as_one_run_of_every_asset(tmp_path):
+    """A backfill of a range as the UI launches it, planned by the daemon's own backfill
+    iteration: one run of every asset and check over the whole range. The statements' dependency
+    on the previous window does not split it (a self-dependent asset with parents outside its
+    step would get a run of its own, after the others'). The run is queued, not executed."""
+    from dagster._core.execution.backfill import PartitionBackfill
+    from dagster._core.test_utils import create_test_daemon_workspace_context, instance_for_test
+    from dagster._core.workspace.load_target import ModuleTarget
+    from dagster._daemon.backfill import execute_backfill_iteration
+
+    queued = {"run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}}
+    target = ModuleTarget(module_name="pbr_pipeline.definitions", attribute="defs", working_directory=str(REPO),
+                          location_name="pbr_pipeline")
+    with instance_for_test(overrides=queued, temp_dir=str(tmp_path), set_dagster_home=False) as instance, \
+            create_test_daemon_workspace_context(target, instance) as workspace:
+        graph = workspace.create_request_context().asset_graph
+        instance.add_backfill(PartitionBackfill.from_asset_partitions(
+            backfill_id="range", asset_graph=graph, partition_names=["2012-04-01", "2012-05-01", "2012-06-01"],
+            asset_selection=list(graph.materializable_asset_keys), backfill_timestamp=time.time(), tags={},
+            dynamic_partitions_store=instance, all_partitions=False, title=None, description=None, run_config=None))
+        list(execute_backfill_iteration(workspace, logging.getLogger("test_backfill")))
+        [run] = instance.get_runs()
+    assert (run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]) == (
+        "2012-04-01", "2012-06-01")
+    assert run.asset_selection == set(graph.materializable_asset_keys)
+    assert AssetCheckKey(AssetKey(["marts", "payment_lines"]), "gx_payment_checkpoint") in run.asset_check_selection
+
+
+def python_written_tables() -> set[str]:
+    from data_contracts import CONTRACTS
+    from pbr_pipeline.config.publish import CONFIG_TABLES
+    from pbr_pipeline.warehouse import QUALITY_TABLES
+
+    return {f"raw.{t}" for t in CONTRACTS} | {f"config.{t}" for t in CONFIG_TABLES} | set(QUALITY_TABLES)
+
+
+SQL_COMMENTS = re.compile(r"--[^\n]*|\{#.*?#\}", re.S)
+
+
+def test_models_read_the_tables_python_writes_as_dbt_sources_of_their_assets():
+    from pbr_pipeline.assets.config import area_config
+    from pbr_pipeline.assets.dbt import PbrDbtTranslator
+    from pbr_pipeline.assets.ingest import landed_submissions
+    from pbr_pipeline.assets.payments import payment_run
+    from pbr_pipeline.dbt import dbt_project
+
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    sources = {f"{source['source_name']}.{source['name']}": PbrDbtTranslator().get_asset_key(source)
+               for source in manifest["sources"].values()}
+    assert {"quality.submissions", "marts.payment_runs"} <= set(sources)
+    # A source is a table Python writes, under the key of the Python asset that writes it; the
+    # run's windows have no asset of their own (the dbt asset writes them before it builds).
+    assert set(sources) <= python_written_tables()
+    python_assets = area_config.keys | landed_submissions.keys | payment_run.keys
+    assert {name for name, key in sources.items() if key not in python_assets} == {"control.run_windows"}
+    # No model or macro of the project names such a table but by source(). The run's windows
+    # are named directly on purpose (macros/as_of.sql says why).
+    code = {node["name"]: SQL_COMMENTS.sub("", node.get("raw_code") or node.get("macro_sql") or "")
+            for node in [*manifest["nodes"].values(), *manifest["macros"].values()] if node["package_name"] == "pbr"}
+    assert len(code) > 50 and "stg_quality__submissions" in code
+    named = [(name, table) for name, text in code.items() for table in python_written_tables() - {"control.run_windows"}
+             if re.search(rf"\b{re.escape(table)}\b", text)]
+    assert named == []
+
+
+def test_the_resource_has_a_field_per_variable_and_settings_py_gives_the_defaults(tmp_path, monkeypatch):
+    from dagster import build_resources
+
+    from pbr_pipeline.resources import PipelineSettings
+    from pbr_pipeline.settings import Settings
+
+    for variable in VARIABLES.values():
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert set(PipelineSettings.model_fields) == set(VARIABLES)
+    unset = PipelineSettings.from_environment()
+    assert [field for field in VARIABLES if getattr(unset, field) is not None] == []
+    with build_resources({"pipeline": unset}) as resources:
+        assert resources.pipeline.settings() == Settings.from_env({})
+        assert resources.pipeline.settings().warehouse == tmp_path / "data" / "warehouse" / "pbr.duckdb"
+
+
+def test_the_resource_reads_its_variables_when_a_run_starts_and_creates_the_warehouse(tmp_path, monkeypatch):
+    from dagster import build_resources
+
+    from pbr_pipeline.resources import PipelineSettings
+    from pbr_pipeline.settings import Settings, SettingsError
+    from pbr_pipeline.warehouse import connect
+
+    monkeypatch.setenv("PBR_WAREHOUSE", "first/pbr.duckdb")
+    monkeypatch.setenv("PBR_PSEUDONYM_KEY", "k")
+    monkeypatch.chdir(tmp_path)
+    resource = PipelineSettings.from_environment()
+    assert (resource.warehouse, resource.pseudonym_key) == ("PBR_WAREHOUSE", "PBR_PSEUDONYM_KEY")  # EnvVars, by name
+    with pytest.raises(RuntimeError, match="PBR_PSEUDONYM_KEY, PBR_WAREHOUSE not read yet"):
+        resource.settings()
+    # One process, two warehouses: each run reads the variables as they are when it starts.
+    for folder in ("first", "second"):
+        monkeypatch.setenv("PBR_WAREHOUSE", f"{folder}/pbr.duckdb")
+        with build_resources({"pipeline": resource}) as resources:
+            settings = resources.pipeline.settings()
+            assert settings == Settings.from_env() and settings.warehouse == tmp_path / folder / "pbr.duckdb"
+            assert settings.export_dir == tmp_path / folder / "exports" and not settings.using_development_key
+            # Created before the run's first step, which then only connects.
+            with connect(settings.warehouse) as con:
+                assert con.execute("SELECT count(*) FROM marts.payment_runs").fetchone() == (0,)
+    monkeypatch.setenv("PBR_PSEUDONYM_KEY", " ")
+    with pytest.raises(Exception) as refused:
+        with build_resources({"pipeline": resource}):
+            pass
+    assert isinstance(refused.value.__cause__, SettingsError), refused.value
+    assert str(refused.value.__cause__).startswith("PBR_PSEUDONYM_KEY is set but empty")

@@ -15,7 +15,7 @@ import pytest
 from pbr_pipeline.config import load_areas
 from pbr_pipeline.generate import generate_returns
 from pbr_pipeline.ingest import load, run
-from pbr_pipeline.warehouse import connect
+from pbr_pipeline.warehouse import connect, create_warehouse
 from tests.returns_builder import csv_bytes, write_submission
 from tests.test_ingest import ACCEPTANCE, EPISODE, good_assessments, status_of
 
@@ -51,6 +51,7 @@ def ingest(landing: Path, config: Path, window: str, warehouse: Path) -> tuple[d
     logger.addHandler(Lines())
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    create_warehouse(warehouse)
     with connect(warehouse) as con:
         run.ingest_up_to(con, landing, load_areas(config), window, KEY, logger)
     return snapshot(warehouse), lines

@@ -283,3 +283,11 @@ def test_returns_not_received_are_listed_warned_and_exported(acceptance_run):
     assert "OXF-POLICE" not in [s for (s,) in acceptance_run.query(
         "SELECT submitter FROM quality.missing_returns WHERE as_of_window = '2012-08'")]
     assert "Warning in test expected_returns_received" in (acceptance_run.root / "logs" / "run-2012-04..2014-06.log").read_text()
+
+
+def test_finalize_without_a_warehouse_says_so_and_creates_none(tmp_path):
+    run = acceptance_copy(tmp_path)
+    refused = run.pbr("finalize", "--window", "2012-04", "--by", "Ann", check=False)
+    assert (refused.returncode, refused.stderr.strip()) == (
+        2, f"pbr: there is no warehouse at {run.warehouse}: the first payment run creates it (pbr run --window 2012-04)")
+    assert not run.warehouse.exists()

@@ -25,7 +25,8 @@ from pbr_pipeline.warehouse import connect, set_run_windows
 class PbrDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            # raw.*, quality.submissions and config.* are written by the Python assets.
+            # The tables Python writes (raw.*, quality.submissions, config.*, marts.payment_runs),
+            # under the keys of the assets that write them; control.run_windows has none.
             return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
         schema = dbt_resource_props["config"].get("schema") or "main"
         return AssetKey([schema, dbt_resource_props.get("alias") or dbt_resource_props["name"]])
@@ -57,5 +58,6 @@ def pbr_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
     # One target folder per warehouse, kept between runs: dbt's partial parsing reads its
     # previous parse from there (dagster-dbt's default is a new 10 MB folder per invocation
     # inside the project, never removed).
-    yield from dbt.cli(dbt_build_args(settings.warehouse), context=context, target_path=settings.dbt_target_dir).stream()
+    build = dbt.cli(dbt_build_args(settings.warehouse), context=context, target_path=settings.dbt_target_dir)
+    yield from build.stream()
     report_range(context, windows, "dbt", "models built and tested")
