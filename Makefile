@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test ui install dbt-parse clean
+.PHONY: demo test lint ui install dbt-parse clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ dbt-parse: $(STAMP)
 demo: dbt-parse
 	$(BIN)/pbr demo
 
-test: dbt-parse
+# Lint first (ruff's and sqlfluff's settings: pyproject.toml, .sqlfluff), then every test.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+
+test: dbt-parse lint
 	$(BIN)/python -m pytest
 
 # The UI on loopback; UI_PORT and UI_HOME (the Dagster instance folder) can be overridden.

@@ -60,17 +60,25 @@ SCHEMAS = ("raw", "config", "quality", "marts")
 # when something ran: on two runs of the same code and inputs they differ, and nothing else
 # in the warehouse or in a statement file is derived from them (the dbt models never read them).
 CLOCK_COLUMNS = {
-    ("raw", "*", "loaded_at"):
-        "when the row's submission was ingested: ingest/run.py ingest_candidate takes "
-        "_received_now() (the wall clock) and ingest/load.py apply_submission writes it as loaded_at",
-    ("quality", "submissions", "received_at"):
-        "when the run saw the submission: the same _received_now() of ingest/run.py, "
-        "written by ingest/load.py record_outcome",
-    ("marts", "payment_runs", "run_at"):
-        "when the window's payment run was recorded: payments/runs.py record_run writes utc_now()",
-    ("marts", "payment_runs", "finalized_at"):
-        "when `pbr finalize` finalised the run: payments/runs.py finalize writes utc_now() "
-        "(NULL after `pbr run` alone; left out so that finalised warehouses compare too)",
+    ("raw", "*", "loaded_at"): "when the row's submission was ingested: ingest/run.py ingest_candidate takes "
+    "_received_now() (the wall clock) and ingest/load.py apply_submission writes it as loaded_at",
+    (
+        "quality",
+        "submissions",
+        "received_at",
+    ): "when the run saw the submission: the same _received_now() of ingest/run.py, "
+    "written by ingest/load.py record_outcome",
+    (
+        "marts",
+        "payment_runs",
+        "run_at",
+    ): "when the window's payment run was recorded: payments/runs.py record_run writes utc_now()",
+    (
+        "marts",
+        "payment_runs",
+        "finalized_at",
+    ): "when `pbr finalize` finalised the run: payments/runs.py finalize writes utc_now() "
+    "(NULL after `pbr run` alone; left out so that finalised warehouses compare too)",
 }
 
 # Rows and lines shown per difference.
@@ -132,8 +140,9 @@ def tree_commit(tree: Path) -> str:
     (the diff and every untracked file that is not ignored): --reuse never takes the build
     of one state of a work tree for another."""
     commit = git("rev-parse", "HEAD", cwd=tree)
-    digest = hashlib.sha256(subprocess.run(["git", "diff", "HEAD", "--binary"], cwd=tree, check=True,
-                                           capture_output=True).stdout)
+    digest = hashlib.sha256(
+        subprocess.run(["git", "diff", "HEAD", "--binary"], cwd=tree, check=True, capture_output=True).stdout
+    )
     untracked = git("ls-files", "--others", "--exclude-standard", "-z", cwd=tree).split("\0")
     for name in sorted(filter(None, untracked)):
         path = tree / name
@@ -150,8 +159,7 @@ def is_worktree_path(value: str) -> bool:
 def add_worktree(rev: str, tree: Path) -> None:
     """A fresh detached work tree of `rev` at `tree` (an old one there is removed first)."""
     if tree.exists():
-        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], check=False, cwd=REPO,
-                       capture_output=True)
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], check=False, cwd=REPO, capture_output=True)
         shutil.rmtree(tree, ignore_errors=True)
     git("worktree", "prune")
     tree.parent.mkdir(parents=True, exist_ok=True)
@@ -161,25 +169,30 @@ def add_worktree(rev: str, tree: Path) -> None:
 def side_env(side: Side, landing: Path) -> dict[str, str]:
     """The caller's environment without any pipeline, Dagster or dbt setting, then every
     location of the side in its own folder and the side's tree first on the import path."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PBR_", "DAGSTER_", "DBT_")) and k not in ("PYTHONPATH", "PYTHONHOME")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PBR_", "DAGSTER_", "DBT_")) and k not in ("PYTHONPATH", "PYTHONHOME")
+    }
     config = landing.with_name(f"{landing.name}.generated") / "config"  # a national landing's own areas
-    env.update({
-        "PYTHONPATH": str(side.tree),
-        "PYTHONUNBUFFERED": "1",  # the progress lines as they come
-        "PBR_LANDING_DIR": str(landing),
-        "PBR_CONFIG_DIR": str(config if config.is_dir() else side.tree / "pbr_pipeline" / "config" / "areas"),
-        "PBR_WAREHOUSE": str(side.warehouse),
-        "PBR_ANALYST_WAREHOUSE": str(side.root / "warehouse" / "pbr_analyst.duckdb"),
-        "PBR_EXPORT_DIR": str(side.exports),
-        "PBR_VALIDATION_DIR": str(side.root / "validation"),
-        "PBR_LOG_DIR": str(side.root / "logs"),
-        "PBR_DBT_DOCS_DIR": str(side.root / "dbt_docs"),
-        "PBR_PSEUDONYM_KEY": PSEUDONYM_KEY,
-        # No DAGSTER_HOME: an ephemeral instance per run, as `make demo` from a bare shell.
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    })
+    env.update(
+        {
+            "PYTHONPATH": str(side.tree),
+            "PYTHONUNBUFFERED": "1",  # the progress lines as they come
+            "PBR_LANDING_DIR": str(landing),
+            "PBR_CONFIG_DIR": str(config if config.is_dir() else side.tree / "pbr_pipeline" / "config" / "areas"),
+            "PBR_WAREHOUSE": str(side.warehouse),
+            "PBR_ANALYST_WAREHOUSE": str(side.root / "warehouse" / "pbr_analyst.duckdb"),
+            "PBR_EXPORT_DIR": str(side.exports),
+            "PBR_VALIDATION_DIR": str(side.root / "validation"),
+            "PBR_LOG_DIR": str(side.root / "logs"),
+            "PBR_DBT_DOCS_DIR": str(side.root / "dbt_docs"),
+            "PBR_PSEUDONYM_KEY": PSEUDONYM_KEY,
+            # No DAGSTER_HOME: an ephemeral instance per run, as `make demo` from a bare shell.
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+        }
+    )
     return env
 
 
@@ -196,8 +209,9 @@ print(json.dumps({"pbr_pipeline": pbr_pipeline.__file__, "data_contracts": data_
 
 def check_imports(side: Side, env: dict[str, str]) -> dict:
     """The side's interpreter imports the side's tree, and every location is the side's own."""
-    result = subprocess.run([str(VENV_PYTHON), "-c", PROBE], cwd=side.tree, env=env, check=True,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(VENV_PYTHON), "-c", PROBE], cwd=side.tree, env=env, check=True, capture_output=True, text=True
+    )
     probe = json.loads(result.stdout.strip().splitlines()[-1])
     tree = side.tree.resolve()
     for what in ("pbr_pipeline", "data_contracts", "dbt_project"):
@@ -218,8 +232,9 @@ def run_logged(side: Side, what: str, command: list[str], env: dict[str, str]) -
     log_path = side.root / f"{what}.log"
     started = time.monotonic()
     with open(log_path, "w", encoding="utf-8") as log:
-        process = subprocess.Popen(command, cwd=side.tree, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(
+            command, cwd=side.tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         assert process.stdout is not None
         for line in process.stdout:
             log.write(line)
@@ -227,8 +242,9 @@ def run_logged(side: Side, what: str, command: list[str], env: dict[str, str]) -
         code = process.wait()
     seconds = time.monotonic() - started
     if code != 0:
-        raise SystemExit(f"{side.name}: {what} failed (exit {code}) after {seconds:.0f} s: {' '.join(command)} "
-                         f"(log: {log_path})")
+        raise SystemExit(
+            f"{side.name}: {what} failed (exit {code}) after {seconds:.0f} s: {' '.join(command)} (log: {log_path})"
+        )
     print(f"[{side.name}] {what}: {seconds:.1f} s", flush=True)
     return seconds
 
@@ -254,16 +270,34 @@ def ensure_landing(out: Path, before: Side, windows: list[str], reuse: bool) -> 
     landing, marker = out / "landing", out / "landing.done"
     request = landing_request(windows)
     recorded = read_marker(marker)
-    if reuse and recorded and (recorded.get("request"), recorded.get("rev")) == (request, before.commit) \
-            and landing.is_dir():
+    if (
+        reuse
+        and recorded
+        and (recorded.get("request"), recorded.get("rev")) == (request, before.commit)
+        and landing.is_dir()
+    ):
         print(f"landing: reused {landing} (generated by {recorded.get('rev')} in {recorded.get('generate_seconds')} s)")
         return recorded
     marker.unlink(missing_ok=True)
     for folder in (landing, landing.with_name(f"{landing.name}.generated")):
         shutil.rmtree(folder, ignore_errors=True)
     env = side_env(before, landing)
-    command = [str(VENV_PYTHON), "-m", "pbr_pipeline.cli", "generate", "--out", str(landing),
-               "--from", request["first"], "--to", request["last"], "--scale", SCALE, "--seed", str(SEED)]
+    command = [
+        str(VENV_PYTHON),
+        "-m",
+        "pbr_pipeline.cli",
+        "generate",
+        "--out",
+        str(landing),
+        "--from",
+        request["first"],
+        "--to",
+        request["last"],
+        "--scale",
+        SCALE,
+        "--seed",
+        str(SEED),
+    ]
     seconds = run_logged(before, "generate", command, env)
     recorded = {"request": request, "rev": before.commit, "generate_seconds": round(seconds, 1)}
     marker.write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
@@ -271,8 +305,13 @@ def ensure_landing(out: Path, before: Side, windows: list[str], reuse: bool) -> 
 
 
 def side_request(side: Side, windows: list[str], landing: dict) -> dict:
-    return {"commit": side.commit, "tree": str(side.tree), "windows": [windows[0], windows[-1]],
-            "landing": landing["request"], "landing_rev": landing["rev"]}
+    return {
+        "commit": side.commit,
+        "tree": str(side.tree),
+        "windows": [windows[0], windows[-1]],
+        "landing": landing["request"],
+        "landing_rev": landing["rev"],
+    }
 
 
 def reusable(side: Side, windows: list[str], landing: dict) -> dict | None:
@@ -295,11 +334,16 @@ def build(side: Side, windows: list[str], landing: Path, landing_marker: dict) -
     env = side_env(side, landing)
     check_imports(side, env)
     prepare = run_logged(side, "prepare", [str(VENV_PYTHON), "-m", "pbr_pipeline.dbt_prepare"], env)
-    run = run_logged(side, "run", [str(VENV_PYTHON), "-m", "pbr_pipeline.cli", "run",
-                                   "--from", windows[0], "--to", windows[-1]], env)
-    recorded = {"request": side_request(side, windows, landing_marker), "rev": side.rev,
-                "prepare_seconds": round(prepare, 1), "run_seconds": round(run, 1),
-                "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    run = run_logged(
+        side, "run", [str(VENV_PYTHON), "-m", "pbr_pipeline.cli", "run", "--from", windows[0], "--to", windows[-1]], env
+    )
+    recorded = {
+        "request": side_request(side, windows, landing_marker),
+        "rev": side.rev,
+        "prepare_seconds": round(prepare, 1),
+        "run_seconds": round(run, 1),
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
     side.marker.write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
     return recorded
 
@@ -354,14 +398,25 @@ def compare_warehouses(before: Path, after: Path) -> tuple[dict, list[dict]]:
         name = f"{schema}.{table}"
         stats["tables"] += 1
         if tables_before[(schema, table)] != tables_after[(schema, table)]:
-            differences.append({"kind": "table type", "table": name, "before": tables_before[(schema, table)],
-                                "after": tables_after[(schema, table)]})
+            differences.append(
+                {
+                    "kind": "table type",
+                    "table": name,
+                    "before": tables_before[(schema, table)],
+                    "after": tables_after[(schema, table)],
+                }
+            )
         columns_before = list_columns(con, "before_db", schema, table)
         columns_after = list_columns(con, "after_db", schema, table)
         if columns_before != columns_after:
-            differences.append({"kind": "columns", "table": name,
-                                "before": [f"{c} {t}" for c, t in columns_before],
-                                "after": [f"{c} {t}" for c, t in columns_after]})
+            differences.append(
+                {
+                    "kind": "columns",
+                    "table": name,
+                    "before": [f"{c} {t}" for c, t in columns_before],
+                    "after": [f"{c} {t}" for c, t in columns_after],
+                }
+            )
         types_after = dict(columns_after)
         compared = []
         for column, kind in columns_before:
@@ -375,7 +430,9 @@ def compare_warehouses(before: Path, after: Path) -> tuple[dict, list[dict]]:
     return stats, differences
 
 
-def compare_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: list[str], stats: dict) -> list[dict]:
+def compare_rows(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: list[str], stats: dict
+) -> list[dict]:
     name = f"{schema}.{table}"
     counts = {}
     for side in ("before", "after"):
@@ -393,8 +450,15 @@ def compare_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str, column
         missing = con.execute(f"SELECT count(*) FROM ({only})").fetchone()[0]
         if missing:
             sample = con.execute(f"SELECT * FROM ({only}) ORDER BY ALL LIMIT {SAMPLE}").fetchall()
-            differences.append({"kind": f"rows only {side}", "table": name, "rows": missing, "columns": columns,
-                                "sample": [[str(v) if v is not None else None for v in row] for row in sample]})
+            differences.append(
+                {
+                    "kind": f"rows only {side}",
+                    "table": name,
+                    "rows": missing,
+                    "columns": columns,
+                    "sample": [[str(v) if v is not None else None for v in row] for row in sample],
+                }
+            )
     return differences
 
 
@@ -402,8 +466,11 @@ def file_digests(folder: Path) -> dict[str, str]:
     """Relative path -> sha256 of every file under the folder (hidden ones too)."""
     if not folder.is_dir():
         return {}
-    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def first_difference(before: bytes, after: bytes) -> dict:
@@ -411,7 +478,11 @@ def first_difference(before: bytes, after: bytes) -> dict:
     lines_before, lines_after = before.split(b"\n"), after.split(b"\n")
     for number, (a, b) in enumerate(zip(lines_before, lines_after), start=1):
         if a != b:
-            return {"line": number, "before": a[:300].decode("utf-8", "replace"), "after": b[:300].decode("utf-8", "replace")}
+            return {
+                "line": number,
+                "before": a[:300].decode("utf-8", "replace"),
+                "after": b[:300].decode("utf-8", "replace"),
+            }
     number = min(len(lines_before), len(lines_after)) + 1
     return {"line": number, "before_lines": len(lines_before), "after_lines": len(lines_after)}
 
@@ -424,8 +495,15 @@ def compare_files(before: Path, after: Path) -> tuple[int, list[dict]]:
     for path in sorted(set(digests_before) & set(digests_after)):
         if digests_before[path] != digests_after[path]:
             content_before, content_after = (before / path).read_bytes(), (after / path).read_bytes()
-            differences.append({"kind": "file bytes", "file": path, "bytes_before": len(content_before),
-                                "bytes_after": len(content_after), **first_difference(content_before, content_after)})
+            differences.append(
+                {
+                    "kind": "file bytes",
+                    "file": path,
+                    "bytes_before": len(content_before),
+                    "bytes_after": len(content_after),
+                    **first_difference(content_before, content_after),
+                }
+            )
     return len(set(digests_before) | set(digests_after)), differences
 
 
@@ -445,12 +523,20 @@ def describe(difference: dict) -> str:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", required=True, help="the revision before the change")
-    parser.add_argument("--after", default=str(REPO),
-                        help="the revision after the change, or the path of a work tree (default: this one, as it is)")
+    parser.add_argument(
+        "--after",
+        default=str(REPO),
+        help="the revision after the change, or the path of a work tree (default: this one, as it is)",
+    )
     parser.add_argument("--out", required=True, type=Path, help="the folder of both sides' builds and compare.json")
-    parser.add_argument("--windows", type=int, default=DEMO_WINDOWS, help=f"windows from {FIRST_WINDOW} (default: {DEMO_WINDOWS})")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep a side (and the landing) whose done marker matches instead of building it again")
+    parser.add_argument(
+        "--windows", type=int, default=DEMO_WINDOWS, help=f"windows from {FIRST_WINDOW} (default: {DEMO_WINDOWS})"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep a side (and the landing) whose done marker matches instead of building it again",
+    )
     args = parser.parse_args(argv)
     if args.windows < 1:
         parser.error("--windows must be at least 1")
@@ -478,34 +564,56 @@ def main(argv: list[str] | None = None) -> int:
             clear_outputs(side)
             recorded = build(side, windows, out / "landing", landing)
             reused = False
-        results[side.name] = {"rev": side.rev, "commit": side.commit, "tree": str(side.tree), "reused": reused,
-                              "prepare_seconds": recorded["prepare_seconds"], "run_seconds": recorded["run_seconds"],
-                              "built_at": recorded["built_at"]}
+        results[side.name] = {
+            "rev": side.rev,
+            "commit": side.commit,
+            "tree": str(side.tree),
+            "reused": reused,
+            "prepare_seconds": recorded["prepare_seconds"],
+            "run_seconds": recorded["run_seconds"],
+            "built_at": recorded["built_at"],
+        }
     results["before"]["generate_seconds"] = landing["generate_seconds"]
 
     before, after = sides
     stats, differences = compare_warehouses(before.warehouse, after.warehouse)
     files, file_differences = compare_files(before.exports, after.exports)
     differences += file_differences
-    unused = [".".join(key) for key in CLOCK_COLUMNS
-              if not any(fnmatch.fnmatchcase(column, ".".join(key)) for column in stats["excluded"])]
+    unused = [
+        ".".join(key)
+        for key in CLOCK_COLUMNS
+        if not any(fnmatch.fnmatchcase(column, ".".join(key)) for column in stats["excluded"])
+    ]
 
-    report = {**results, "windows": [windows[0], windows[-1]], "tables": stats["tables"],
-              "rows": stats["rows_before"], "rows_after": stats["rows_after"], "files": files,
-              "excluded_columns": {key: reason for key, reason in sorted(stats["excluded"].items())},
-              "unused_exclusions": unused, "differences": differences}
+    report = {
+        **results,
+        "windows": [windows[0], windows[-1]],
+        "tables": stats["tables"],
+        "rows": stats["rows_before"],
+        "rows_after": stats["rows_after"],
+        "files": files,
+        "excluded_columns": {key: reason for key, reason in sorted(stats["excluded"].items())},
+        "unused_exclusions": unused,
+        "differences": differences,
+    }
     (out / "compare.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
 
     print()
     for side in sides:
         r = results[side.name]
         timing = f"generate {r['generate_seconds']} s, " if "generate_seconds" in r else ""
-        print(f"{side.name}: {side.commit} {timing}prepare {r['prepare_seconds']} s, pbr run {r['run_seconds']} s"
-              f"{' (reused)' if r['reused'] else ''}")
-    print(f"tables compared: {stats['tables']} ({', '.join(SCHEMAS)}), rows {stats['rows_before']:,} before, "
-          f"{stats['rows_after']:,} after; files compared: {files}")
-    print(f"clock columns left out: {len(stats['excluded'])} "
-          f"({', '.join(sorted({'.'.join(k) for k in CLOCK_COLUMNS} - set(unused)))})")
+        print(
+            f"{side.name}: {side.commit} {timing}prepare {r['prepare_seconds']} s, pbr run {r['run_seconds']} s"
+            f"{' (reused)' if r['reused'] else ''}"
+        )
+    print(
+        f"tables compared: {stats['tables']} ({', '.join(SCHEMAS)}), rows {stats['rows_before']:,} before, "
+        f"{stats['rows_after']:,} after; files compared: {files}"
+    )
+    print(
+        f"clock columns left out: {len(stats['excluded'])} "
+        f"({', '.join(sorted({'.'.join(k) for k in CLOCK_COLUMNS} - set(unused)))})"
+    )
     if unused:
         print(f"exclusions that matched no column: {', '.join(unused)}")
     if differences:

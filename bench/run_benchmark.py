@@ -54,7 +54,9 @@ def timed(command: list[str], env: dict) -> tuple[float, float]:
         "sys.exit(code)"
     )
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", probe, *command], check=False, env=env, stderr=subprocess.PIPE, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *command], check=False, env=env, stderr=subprocess.PIPE, text=True
+    )
     elapsed = time.monotonic() - started
     if result.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{result.stderr[-3000:]}")
@@ -81,7 +83,10 @@ def stage_times(dagster_home: Path) -> dict[str, dict[str, float]]:
                 step = event.step_key.split(".")[0]
                 if event.event_type == DagsterEventType.STEP_START:
                     starts[step] = entry.timestamp
-                elif event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE) and step in starts:
+                elif (
+                    event.event_type in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE)
+                    and step in starts
+                ):
                     stage = STAGES.get(step, step)
                     stages[stage] = stages.get(stage, 0.0) + entry.timestamp - starts[step]
     return times
@@ -94,7 +99,9 @@ def duckdb_floor(landing: Path, window: str) -> float:
     for table in ("assessments", "episodes", "top", "interventions", "offences", "employment"):
         files = sorted(str(p) for p in (landing / window).glob(f"*/{table}.csv"))
         if files:
-            con.execute("SELECT count(*) FROM read_csv(?, union_by_name = true, all_varchar = true)", [files]).fetchone()
+            con.execute(
+                "SELECT count(*) FROM read_csv(?, union_by_name = true, all_varchar = true)", [files]
+            ).fetchone()
     return time.monotonic() - started
 
 
@@ -110,18 +117,40 @@ def main() -> None:
     for folder in (out / "warehouse", out / "exports", out / "logs", out / "validation", out / "dbt_docs", home):
         subprocess.run(["rm", "-rf", str(folder)], check=True)
     home.mkdir(parents=True)
-    env = {**os.environ, "PBR_LANDING_DIR": str(landing), "PBR_WAREHOUSE": str(out / "warehouse" / "pbr.duckdb"),
-           "PBR_ANALYST_WAREHOUSE": str(out / "warehouse" / "pbr_analyst.duckdb"),
-           "PBR_EXPORT_DIR": str(out / "exports"), "PBR_VALIDATION_DIR": str(out / "validation"),
-           "PBR_LOG_DIR": str(out / "logs"), "PBR_DBT_DOCS_DIR": str(out / "dbt_docs"),
-           "PBR_PSEUDONYM_KEY": "benchmark", "DAGSTER_HOME": str(home)}
+    env = {
+        **os.environ,
+        "PBR_LANDING_DIR": str(landing),
+        "PBR_WAREHOUSE": str(out / "warehouse" / "pbr.duckdb"),
+        "PBR_ANALYST_WAREHOUSE": str(out / "warehouse" / "pbr_analyst.duckdb"),
+        "PBR_EXPORT_DIR": str(out / "exports"),
+        "PBR_VALIDATION_DIR": str(out / "validation"),
+        "PBR_LOG_DIR": str(out / "logs"),
+        "PBR_DBT_DOCS_DIR": str(out / "dbt_docs"),
+        "PBR_PSEUDONYM_KEY": "benchmark",
+        "DAGSTER_HOME": str(home),
+    }
     pbr = [sys.executable, "-m", "pbr_pipeline.cli"]
 
     results: dict = {"scale": args.scale, "windows": f"{FIRST_WINDOW}..{last}", "cores": os.cpu_count()}
     if not (landing / last).exists():
         subprocess.run(["rm", "-rf", str(landing)], check=True)
-        seconds, peak = timed([*pbr, "generate", "--out", str(landing), "--from", FIRST_WINDOW, "--to", last,
-                               "--scale", args.scale, "--seed", "1"], env)
+        seconds, peak = timed(
+            [
+                *pbr,
+                "generate",
+                "--out",
+                str(landing),
+                "--from",
+                FIRST_WINDOW,
+                "--to",
+                last,
+                "--scale",
+                args.scale,
+                "--seed",
+                "1",
+            ],
+            env,
+        )
         results["generate"] = {"seconds": round(seconds, 1), "peak_mib": round(peak)}
     config = extras_dir(landing) / "config"
     if config.is_dir():
@@ -129,7 +158,11 @@ def main() -> None:
 
     previous = shift(last, -1)
     seconds, peak = timed([*pbr, "run", "--from", FIRST_WINDOW, "--to", previous], env)
-    results["backfill_before_last"] = {"windows": args.windows - 1, "seconds": round(seconds, 1), "peak_mib": round(peak)}
+    results["backfill_before_last"] = {
+        "windows": args.windows - 1,
+        "seconds": round(seconds, 1),
+        "peak_mib": round(peak),
+    }
     seconds, peak = timed([*pbr, "run", "--window", last], env)
     results["one_window"] = {"window": last, "seconds": round(seconds, 1), "peak_mib": round(peak)}
     results["backfill"] = {
@@ -144,10 +177,15 @@ def main() -> None:
         for stage, value in stages.items():
             totals[stage] = totals.get(stage, 0.0) + value
     results["backfill"]["stages"] = {k: round(v, 1) for k, v in sorted(totals.items())}
-    rows = duckdb.connect(env["PBR_ANALYST_WAREHOUSE"], read_only=True).execute(
-        "SELECT (SELECT count(*) FROM raw.top), (SELECT count(*) FROM marts.journeys), "
-        "(SELECT count(*) FROM marts.payment_lines WHERE payment_window = ?)", [last]
-    ).fetchone()
+    rows = (
+        duckdb.connect(env["PBR_ANALYST_WAREHOUSE"], read_only=True)
+        .execute(
+            "SELECT (SELECT count(*) FROM raw.top), (SELECT count(*) FROM marts.journeys), "
+            "(SELECT count(*) FROM marts.payment_lines WHERE payment_window = ?)",
+            [last],
+        )
+        .fetchone()
+    )
     results["rows"] = {"raw_top": rows[0], "journeys": rows[1], "payment_lines_last_window": rows[2]}
     results["duckdb_floor_seconds_one_window"] = round(duckdb_floor(landing, last), 2)
 

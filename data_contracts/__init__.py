@@ -23,6 +23,8 @@ ROW_FAILURE_COLUMNS = ["row", "column_name", "reason"]
 def required_columns(table: str) -> tuple[str, ...]:
     """Columns whose absence from a header rejects the submission (MISSING_COLUMN)."""
     return RETURN_TABLES[table].required_columns
+
+
 def row_failures(table: str, frame: pd.DataFrame, context: SubmissionContext) -> pd.DataFrame:
     """Every (line_number, column_name, reason) that breaks the table's contract, in that order.
 
@@ -60,5 +62,12 @@ def contract_failures(table: str, framed: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns=ROW_FAILURE_COLUMNS)
 
 
-__all__ = ["CONTRACTS", "SubmissionContext", "add_context", "context_values", "contract_failures",
-           "required_columns", "row_failures"]
+__all__ = [
+    "CONTRACTS",
+    "SubmissionContext",
+    "add_context",
+    "context_values",
+    "contract_failures",
+    "required_columns",
+    "row_failures",
+]

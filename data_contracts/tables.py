@@ -114,8 +114,13 @@ class Table:
 
 
 def _key(name: str) -> Column:
-    return Column(name, ColumnType.KEY, "The record's key, with the submitter; 1-32 characters.", required=True,
-                  pattern=KEY_PATTERN)
+    return Column(
+        name,
+        ColumnType.KEY,
+        "The record's key, with the submitter; 1-32 characters.",
+        required=True,
+        pattern=KEY_PATTERN,
+    )
 
 
 def _pbr_id(description: str = "The service user's id issued by the LASAR.") -> Column:
@@ -141,86 +146,179 @@ PATHWAYS = ("HARM_MIN", "RECOVERY")
 # of the substance codes.
 DAY_COLUMN_OF_SUBSTANCE = {substance: f"{substance.lower()}_days" for substance in SUBSTANCES}
 
-ASSESSMENTS = Table("assessments", "LASAR", "Assessments by the area's LASAR; an INITIAL one opens a journey.", (
-    _key("assessment_id"),
-    _pbr_id("The service user's id; its prefix is the area code."),
-    Column("initials", ColumnType.TEXT, "First name and surname initials.", required=True, pattern=r"[A-Z]{2}",
-           personal=True),
-    _date("date_of_birth", "Age on assessment_date 18-100.", required=True, personal=True,
-          age=Age(on="assessment_date", low=18, high=100)),
-    _code("sex", ("M", "F", "U"), "M, F or U.", required=True, personal=True),
-    _date("assessment_date", "Date of the assessment; not in the future.", required=True, event_date=True),
-    _code("assessment_type", ("INITIAL", "REVIEW"), "INITIAL opens a journey.", required=True),
-    Column("tariff_band", ColumnType.INTEGER, "The tariff band: one defined for the area.", required=True,
-           codes_from=AREA_BANDS),
-    _code("primary_substance", SUBSTANCES, "The main substance: a substance code.", required=True),
-    _code("secondary_substance", SUBSTANCES, "Another substance: a substance code, not the primary.",
-          differs_from="primary_substance"),
-    _code("pathway", PATHWAYS, "Pathway chosen at assessment.", required=True),
-    Column("referred_to", ColumnType.CODE, "The provider referred to: a PROVIDER of the same area.", required=True,
-           codes_from=AREA_PROVIDERS),
-))
+ASSESSMENTS = Table(
+    "assessments",
+    "LASAR",
+    "Assessments by the area's LASAR; an INITIAL one opens a journey.",
+    (
+        _key("assessment_id"),
+        _pbr_id("The service user's id; its prefix is the area code."),
+        Column(
+            "initials",
+            ColumnType.TEXT,
+            "First name and surname initials.",
+            required=True,
+            pattern=r"[A-Z]{2}",
+            personal=True,
+        ),
+        _date(
+            "date_of_birth",
+            "Age on assessment_date 18-100.",
+            required=True,
+            personal=True,
+            age=Age(on="assessment_date", low=18, high=100),
+        ),
+        _code("sex", ("M", "F", "U"), "M, F or U.", required=True, personal=True),
+        _date("assessment_date", "Date of the assessment; not in the future.", required=True, event_date=True),
+        _code("assessment_type", ("INITIAL", "REVIEW"), "INITIAL opens a journey.", required=True),
+        Column(
+            "tariff_band",
+            ColumnType.INTEGER,
+            "The tariff band: one defined for the area.",
+            required=True,
+            codes_from=AREA_BANDS,
+        ),
+        _code("primary_substance", SUBSTANCES, "The main substance: a substance code.", required=True),
+        _code(
+            "secondary_substance",
+            SUBSTANCES,
+            "Another substance: a substance code, not the primary.",
+            differs_from="primary_substance",
+        ),
+        _code("pathway", PATHWAYS, "Pathway chosen at assessment.", required=True),
+        Column(
+            "referred_to",
+            ColumnType.CODE,
+            "The provider referred to: a PROVIDER of the same area.",
+            required=True,
+            codes_from=AREA_PROVIDERS,
+        ),
+    ),
+)
 
-EPISODES = Table("episodes", "PROVIDER", "Treatment episodes, sent open and again when discharged.", (
-    _key("episode_id"),
-    _pbr_id(),
-    _code("pathway", PATHWAYS, "The pathway: HARM_MIN or RECOVERY.", required=True),
-    _date("referral_date", "Referral to the provider.", required=True, event_date=True),
-    _date("triage_date", "The start of treatment; not before referral_date.", required=True, event_date=True,
-          not_before="referral_date"),
-    _date("discharge_date", "Not before triage_date; null while the episode is open.", event_date=True,
-          not_before="triage_date"),
-    _code("discharge_reason", DISCHARGE_CODES, "An NDTMS discharge code, given exactly when discharge_date is.",
-          required_iff="discharge_date"),
-))
+EPISODES = Table(
+    "episodes",
+    "PROVIDER",
+    "Treatment episodes, sent open and again when discharged.",
+    (
+        _key("episode_id"),
+        _pbr_id(),
+        _code("pathway", PATHWAYS, "The pathway: HARM_MIN or RECOVERY.", required=True),
+        _date("referral_date", "Referral to the provider.", required=True, event_date=True),
+        _date(
+            "triage_date",
+            "The start of treatment; not before referral_date.",
+            required=True,
+            event_date=True,
+            not_before="referral_date",
+        ),
+        _date(
+            "discharge_date",
+            "Not before triage_date; null while the episode is open.",
+            event_date=True,
+            not_before="triage_date",
+        ),
+        _code(
+            "discharge_reason",
+            DISCHARGE_CODES,
+            "An NDTMS discharge code, given exactly when discharge_date is.",
+            required_iff="discharge_date",
+        ),
+    ),
+)
 
-TOP = Table("top", "PROVIDER", "The Treatment Outcomes Profile.", (
-    _key("top_id"),
-    _pbr_id(),
-    Column("episode_id", ColumnType.TEXT, "An episode of the same submitter (checked by the models).", required=True,
-           pattern=TEXT_PATTERN, references="episodes"),
-    _date("top_date", "Date of the profile.", required=True, event_date=True),
-    _code("stage", ("S", "R", "E", "P"), "S start, R review, E exit, P post-exit.", required=True),
-    *(_count(column, "Days used in the past 28; null = not disclosed.", 28) for column in (
-        "alcohol_days", "opiates_days", "crack_days", "cocaine_days", "amphetamines_days", "cannabis_days",
-        "other_days")),
-    Column("alcohol_units", ColumnType.DECIMAL, "Units on a typical drinking day.", low=0, high=200),
-    _count("injecting_days", "Days injected in the past 28.", 28),
-    _count("shoplifting_days", "Days shoplifting in the past 28.", 28),
-    _count("drug_selling_days", "Days selling drugs in the past 28.", 28),
-    _count("psych_health", "Self-rated psychological health, 0-20.", 20),
-    _count("phys_health", "Self-rated physical health, 0-20.", 20),
-    _count("quality_of_life", "Self-rated quality of life, 0-20.", 20),
-    _code("acute_housing_problem", YES_NO, "An acute housing problem: Y or N."),
-    _code("risk_of_eviction", YES_NO, "At risk of eviction: Y or N."),
-    _count("paid_work_days", "Days in paid work in the past 28.", 28),
-    _count("education_days", "Days in education in the past 28.", 28),
-))
+TOP = Table(
+    "top",
+    "PROVIDER",
+    "The Treatment Outcomes Profile.",
+    (
+        _key("top_id"),
+        _pbr_id(),
+        Column(
+            "episode_id",
+            ColumnType.TEXT,
+            "An episode of the same submitter (checked by the models).",
+            required=True,
+            pattern=TEXT_PATTERN,
+            references="episodes",
+        ),
+        _date("top_date", "Date of the profile.", required=True, event_date=True),
+        _code("stage", ("S", "R", "E", "P"), "S start, R review, E exit, P post-exit.", required=True),
+        *(
+            _count(column, "Days used in the past 28; null = not disclosed.", 28)
+            for column in (
+                "alcohol_days",
+                "opiates_days",
+                "crack_days",
+                "cocaine_days",
+                "amphetamines_days",
+                "cannabis_days",
+                "other_days",
+            )
+        ),
+        Column("alcohol_units", ColumnType.DECIMAL, "Units on a typical drinking day.", low=0, high=200),
+        _count("injecting_days", "Days injected in the past 28.", 28),
+        _count("shoplifting_days", "Days shoplifting in the past 28.", 28),
+        _count("drug_selling_days", "Days selling drugs in the past 28.", 28),
+        _count("psych_health", "Self-rated psychological health, 0-20.", 20),
+        _count("phys_health", "Self-rated physical health, 0-20.", 20),
+        _count("quality_of_life", "Self-rated quality of life, 0-20.", 20),
+        _code("acute_housing_problem", YES_NO, "An acute housing problem: Y or N."),
+        _code("risk_of_eviction", YES_NO, "At risk of eviction: Y or N."),
+        _count("paid_work_days", "Days in paid work in the past 28.", 28),
+        _count("education_days", "Days in education in the past 28.", 28),
+    ),
+)
 
-INTERVENTIONS = Table("interventions", "PROVIDER", "Health interventions delivered.", (
-    _key("intervention_id"),
-    _pbr_id(),
-    _code("intervention", ("HEPB_COURSE_COMPLETED", "HEPC_TEST", "NALOXONE_SUPPLIED"), "The intervention.",
-          required=True),
-    _date("intervention_date", "Date delivered.", required=True, event_date=True),
-))
+INTERVENTIONS = Table(
+    "interventions",
+    "PROVIDER",
+    "Health interventions delivered.",
+    (
+        _key("intervention_id"),
+        _pbr_id(),
+        _code(
+            "intervention",
+            ("HEPB_COURSE_COMPLETED", "HEPC_TEST", "NALOXONE_SUPPLIED"),
+            "The intervention.",
+            required=True,
+        ),
+        _date("intervention_date", "Date delivered.", required=True, event_date=True),
+    ),
+)
 
-OFFENCES = Table("offences", "POLICE", "Proven offending, from the area's police data share.", (
-    _key("offence_id"),
-    _pbr_id(),
-    _date("offence_date", "Date of the offence.", required=True, event_date=True),
-    _date("disposal_date", "Conviction or caution; not before offence_date.", required=True, event_date=True,
-          not_before="offence_date"),
-    _code("offence_group", ("ACQUISITIVE", "VIOLENCE", "DRUGS", "OTHER"), "The offence group.", required=True),
-))
+OFFENCES = Table(
+    "offences",
+    "POLICE",
+    "Proven offending, from the area's police data share.",
+    (
+        _key("offence_id"),
+        _pbr_id(),
+        _date("offence_date", "Date of the offence.", required=True, event_date=True),
+        _date(
+            "disposal_date",
+            "Conviction or caution; not before offence_date.",
+            required=True,
+            event_date=True,
+            not_before="offence_date",
+        ),
+        _code("offence_group", ("ACQUISITIVE", "VIOLENCE", "DRUGS", "OTHER"), "The offence group.", required=True),
+    ),
+)
 
-EMPLOYMENT = Table("employment", "DWP", "Employment spells, from the national DWP share.", (
-    _key("spell_id"),
-    _pbr_id("The service user's id, of any area."),
-    _date("start_date", "Start of the spell.", required=True, event_date=True),
-    _date("end_date", "Not before start_date; null while the spell goes on.", event_date=True,
-          not_before="start_date"),
-))
+EMPLOYMENT = Table(
+    "employment",
+    "DWP",
+    "Employment spells, from the national DWP share.",
+    (
+        _key("spell_id"),
+        _pbr_id("The service user's id, of any area."),
+        _date("start_date", "Start of the spell.", required=True, event_date=True),
+        _date(
+            "end_date", "Not before start_date; null while the spell goes on.", event_date=True, not_before="start_date"
+        ),
+    ),
+)
 
 RETURN_TABLES: dict[str, Table] = {
     table.name: table for table in (ASSESSMENTS, EPISODES, TOP, INTERVENTIONS, OFFENCES, EMPLOYMENT)

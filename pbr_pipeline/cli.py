@@ -50,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser("explain", help="list the records behind a payment line (submission, file, line)")
     explain.add_argument("--window", required=True, type=_window)
-    explain.add_argument("--line-key", required=True, help="journey_id|kind|outcome_code, e.g. 'OXF-000123#1|OUTCOME|D2_ABSTINENT'")
+    explain.add_argument(
+        "--line-key", required=True, help="journey_id|kind|outcome_code, e.g. 'OXF-000123#1|OUTCOME|D2_ABSTINENT'"
+    )
 
     generate = commands.add_parser("generate", help="write realistic synthetic submissions")
     generate.add_argument("--out", required=True, type=Path)
@@ -96,7 +98,9 @@ def statement_summary(export_dir: Path, window: str) -> str:
         rows = list(csv.DictReader(handle))
     lines = [f"statement summary {window}", f"  {'area':<5} {'provider':<20} {'lines':>6} {'net due':>14}"]
     for row in rows:
-        lines.append(f"  {row['area']:<5} {row['provider']:<20} {int(row['lines']):>6,} {Decimal(row['net_amount_due']):>14,.2f}")
+        lines.append(
+            f"  {row['area']:<5} {row['provider']:<20} {int(row['lines']):>6,} {Decimal(row['net_amount_due']):>14,.2f}"
+        )
     total = sum((Decimal(row["net_amount_due"]) for row in rows), Decimal("0"))
     lines.append(f"  {'':<5} {'total':<20} {sum(int(r['lines']) for r in rows):>6,} {total:>14,.2f}")
     return "\n".join(lines)
@@ -133,15 +137,17 @@ def generator():
     except ModuleNotFoundError as missing:
         if (missing.name or "").partition(".")[0] in ("pbr_pipeline", "data_contracts"):
             raise  # a bug of ours, not a missing dependency
-        raise UsageError(f"the generator needs {missing.name}: install the 'generate' extra "
-                         f"(pip install 'pbr_pipeline[generate]')") from missing
+        raise UsageError(
+            f"the generator needs {missing.name}: install the 'generate' extra (pip install 'pbr_pipeline[generate]')"
+        ) from missing
     return generate_returns
 
 
 def command_generate(args: argparse.Namespace) -> None:
     generate_returns = generator()
-    summary = generate_returns(args.out, args.first, args.last, scale=args.scale, seed=args.seed,
-                               progress=lambda line: print(line, flush=True))
+    summary = generate_returns(
+        args.out, args.first, args.last, scale=args.scale, seed=args.seed, progress=lambda line: print(line, flush=True)
+    )
     print(summary)
 
 
@@ -150,8 +156,14 @@ def command_demo() -> None:
     settings = Settings.from_env()
     if not settings.landing_dir.exists():
         print(f"generating pilot returns {DEMO_FIRST}..{DEMO_LAST} into {settings.landing_dir}", flush=True)
-        generate_returns(settings.landing_dir, DEMO_FIRST, DEMO_LAST, scale="pilot", seed=1,
-                         progress=lambda line: print(line, flush=True))
+        generate_returns(
+            settings.landing_dir,
+            DEMO_FIRST,
+            DEMO_LAST,
+            scale="pilot",
+            seed=1,
+            progress=lambda line: print(line, flush=True),
+        )
     run_windows(window_range(DEMO_FIRST, DEMO_LAST))
 
 

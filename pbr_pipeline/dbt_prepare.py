@@ -21,9 +21,13 @@ def manifest_is_current(project_dir: Path, manifest: Path) -> bool:
     if not manifest.exists():
         return False
     parsed_at = manifest.stat().st_mtime
-    sources = [path for path in project_dir.rglob("*")
-               if path.is_file() and path.suffix in {".sql", ".yml", ".yaml", ".md", ".csv"}
-               and not path.is_relative_to(manifest.parent)]
+    sources = [
+        path
+        for path in project_dir.rglob("*")
+        if path.is_file()
+        and path.suffix in {".sql", ".yml", ".yaml", ".md", ".csv"}
+        and not path.is_relative_to(manifest.parent)
+    ]
     return all(path.stat().st_mtime <= parsed_at for path in sources)
 
 
@@ -34,8 +38,13 @@ def prepare() -> None:
     if manifest_is_current(DBT_PROJECT_DIR, dbt_project.manifest_path):
         return
     command = [
-        DBT_EXECUTABLE, "parse", "--quiet",
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        DBT_EXECUTABLE,
+        "parse",
+        "--quiet",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
     ]
     subprocess.run(command, check=True, cwd=DBT_PROJECT_DIR)
 
@@ -62,9 +71,19 @@ def generate_docs(settings: Settings) -> Path:
     if index.exists() and manifest_is_current(DBT_PROJECT_DIR, settings.dbt_docs_dir / "manifest.json"):
         return index
     command = [
-        DBT_EXECUTABLE, "docs", "generate", "--quiet", "--no-compile", "--vars", dbt_vars(settings.warehouse),
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(settings.dbt_target_dir),
+        DBT_EXECUTABLE,
+        "docs",
+        "generate",
+        "--quiet",
+        "--no-compile",
+        "--vars",
+        dbt_vars(settings.warehouse),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(settings.dbt_target_dir),
     ]
     subprocess.run(command, check=True, cwd=DBT_PROJECT_DIR, capture_output=True)
     settings.dbt_docs_dir.mkdir(parents=True, exist_ok=True)

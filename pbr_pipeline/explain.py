@@ -32,10 +32,14 @@ class Explanation:
             text += ["  " + " | ".join("" if v is None else str(v) for v in row) for row in rows]
             return "\n".join(text)
 
-        parts = ["payment lines:", table(self.line_columns, self.lines), "evidence:",
-                 table(self.record_columns, self.evidence) if self.evidence else "  (none)",
-                 "the person's other records in force:",
-                 table(self.record_columns, self.context) if self.context else "  (none)"]
+        parts = [
+            "payment lines:",
+            table(self.line_columns, self.lines),
+            "evidence:",
+            table(self.record_columns, self.evidence) if self.evidence else "  (none)",
+            "the person's other records in force:",
+            table(self.record_columns, self.context) if self.context else "  (none)",
+        ]
         return "\n".join(parts)
 
 

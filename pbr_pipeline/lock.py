@@ -22,9 +22,9 @@ import os
 import struct
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 
 class WarehouseBusy(Exception):
@@ -102,7 +102,7 @@ def left_behind(warehouse: Path) -> int | None:
 
 
 def _write_holder(fd: int, command: str) -> None:
-    since = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    since = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
     record = json.dumps({"pid": os.getpid(), "command": command, "since": since})
     os.ftruncate(fd, 0)
     os.pwrite(fd, record.encode("utf-8"), 0)
@@ -129,7 +129,9 @@ def warehouse_lock(warehouse: Path, command: str | None = None) -> Iterator[None
             except BlockingIOError:
                 holder = _holder_text(fd)
                 os.close(fd)
-                raise WarehouseBusy(f"the warehouse {Path(warehouse).name} is in use by {holder}: try again when it has finished") from None
+                raise WarehouseBusy(
+                    f"the warehouse {Path(warehouse).name} is in use by {holder}: try again when it has finished"
+                ) from None
             orphan = left_behind(Path(warehouse))
             if orphan is not None:
                 os.close(fd)

@@ -41,7 +41,7 @@ class PipelineSettings(ConfigurableResource):
     pseudonym_key: str | None = Field(
         default=None,
         description="PBR_PSEUDONYM_KEY: key of the attributor hash. Give it only as {env: PBR_PSEUDONYM_KEY}: "
-                    "a value typed here would be stored with the run.",
+        "a value typed here would be stored with the run.",
     )
 
     @classmethod
@@ -55,8 +55,10 @@ class PipelineSettings(ConfigurableResource):
         values = {VARIABLES[field]: getattr(self, field) for field in VARIABLES}
         unresolved = sorted(value.env_var_name for value in values.values() if isinstance(value, EnvVar))
         if unresolved:
-            raise RuntimeError(f"{', '.join(unresolved)} not read yet: use the resource inside a run, "
-                               "or Settings.from_env() outside one")
+            raise RuntimeError(
+                f"{', '.join(unresolved)} not read yet: use the resource inside a run, "
+                "or Settings.from_env() outside one"
+            )
         return Settings.from_env({variable: value for variable, value in values.items() if value is not None})
 
     def areas(self) -> Areas:

@@ -88,8 +88,10 @@ def run_range(windows: list[str], rerun_through: str) -> RangeRun:
         raise
     if not result.success:
         restore_snapshot(snapshot)
-        raise RunFailed(f"run for {label} failed at {first_failure(result)}; warehouse restored as this run found it "
-                        f"(details: {log_path})")
+        raise RunFailed(
+            f"run for {label} failed at {first_failure(result)}; warehouse restored as this run found it "
+            f"(details: {log_path})"
+        )
     discard_snapshot(snapshot)
     return RangeRun(windows, result.run_id)
 

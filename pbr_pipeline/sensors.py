@@ -117,8 +117,11 @@ def nothing_to_request(fresh: dict[str, list[str]], late: list[str], landing_dir
     return "no window to request: every new submission is for a window up to the latest run"
 
 
-@sensor(job=monthly_payment_run, minimum_interval_seconds=60,
-        description="Requests one run of every window that has none yet, oldest first, up to the latest landed window.")
+@sensor(
+    job=monthly_payment_run,
+    minimum_interval_seconds=60,
+    description="Requests one run of every window that has none yet, oldest first, up to the latest landed window.",
+)
 def landing_sensor(context: SensorEvaluationContext):
     settings = Settings.from_env()
     seen = set(json.loads(context.cursor)) if context.cursor else set()

@@ -54,9 +54,13 @@ def _derived_locations(warehouse: Path, explicit: bool) -> dict[str, Path]:
     """Defaults of the locations that follow the warehouse: in its folder, or with no
     PBR_WAREHOUSE the spec's defaults under data/. The analysts' copy is always beside it."""
     root = warehouse.parent if explicit else DEFAULT_DATA_DIR.resolve()
-    return {"export_dir": root / "exports", "validation_dir": root / "validation", "log_dir": root / "logs",
-            "dbt_docs_dir": root / "dbt_docs",
-            "analyst_warehouse": warehouse.with_name(f"{warehouse.stem}_analyst.duckdb")}
+    return {
+        "export_dir": root / "exports",
+        "validation_dir": root / "validation",
+        "log_dir": root / "logs",
+        "dbt_docs_dir": root / "dbt_docs",
+        "analyst_warehouse": warehouse.with_name(f"{warehouse.stem}_analyst.duckdb"),
+    }
 
 
 # Settings field -> the variable that sets it (spec/outputs.md, "Where things are"). The
@@ -98,7 +102,7 @@ class Settings:
         return self.log_dir / "dbt-target"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings from the PBR_* variables of `environ` (os.environ by default): the one
         place where an unset (or, for a location, empty) variable gets its default. Relative
         paths are taken from the current folder."""

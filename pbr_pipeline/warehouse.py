@@ -10,9 +10,9 @@ connect.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 
@@ -34,29 +34,59 @@ LINEAGE_COLUMNS = {
 
 QUALITY_TABLES = {
     "quality.submissions": {
-        "submission_id": "VARCHAR", "submitter": "VARCHAR", "area": "VARCHAR", "window": "VARCHAR",
-        "seq": "INTEGER", "status": "VARCHAR", "reason": "VARCHAR", "detail": "VARCHAR",
-        "rows_in": "INTEGER", "rows_loaded": "INTEGER", "rows_quarantined": "INTEGER",
-        "received_at": "TIMESTAMP", "source": "VARCHAR", "fingerprint": "VARCHAR",
+        "submission_id": "VARCHAR",
+        "submitter": "VARCHAR",
+        "area": "VARCHAR",
+        "window": "VARCHAR",
+        "seq": "INTEGER",
+        "status": "VARCHAR",
+        "reason": "VARCHAR",
+        "detail": "VARCHAR",
+        "rows_in": "INTEGER",
+        "rows_loaded": "INTEGER",
+        "rows_quarantined": "INTEGER",
+        "received_at": "TIMESTAMP",
+        "source": "VARCHAR",
+        "fingerprint": "VARCHAR",
         # Which pseudonym key hashed its assessments (a public name of the key, not the key).
         "pseudonym_key_id": "VARCHAR",
     },
     "quality.submission_files": {
-        "submission_id": "VARCHAR", "fingerprint": "VARCHAR", "file": "VARCHAR", "table_name": "VARCHAR",
-        "rows_in": "INTEGER", "rows_loaded": "INTEGER", "rows_quarantined": "INTEGER",
+        "submission_id": "VARCHAR",
+        "fingerprint": "VARCHAR",
+        "file": "VARCHAR",
+        "table_name": "VARCHAR",
+        "rows_in": "INTEGER",
+        "rows_loaded": "INTEGER",
+        "rows_quarantined": "INTEGER",
     },
     "quality.quarantine": {
-        "submission_id": "VARCHAR", "window": "VARCHAR", "file": "VARCHAR", "line_number": "INTEGER",
-        "column_name": "VARCHAR", "reason": "VARCHAR", "raw_record": "VARCHAR", "fingerprint": "VARCHAR",
+        "submission_id": "VARCHAR",
+        "window": "VARCHAR",
+        "file": "VARCHAR",
+        "line_number": "INTEGER",
+        "column_name": "VARCHAR",
+        "reason": "VARCHAR",
+        "raw_record": "VARCHAR",
+        "fingerprint": "VARCHAR",
     },
     "marts.payment_runs": {
-        "payment_window": "VARCHAR", "run_at": "TIMESTAMP", "status": "VARCHAR", "finalized_by": "VARCHAR",
-        "finalized_at": "TIMESTAMP", "lines": "INTEGER", "net_amount": "DECIMAL(14,2)",
-        "inputs_fingerprint": "VARCHAR", "pseudonym_key_id": "VARCHAR",
+        "payment_window": "VARCHAR",
+        "run_at": "TIMESTAMP",
+        "status": "VARCHAR",
+        "finalized_by": "VARCHAR",
+        "finalized_at": "TIMESTAMP",
+        "lines": "INTEGER",
+        "net_amount": "DECIMAL(14,2)",
+        "inputs_fingerprint": "VARCHAR",
+        "pseudonym_key_id": "VARCHAR",
     },
     # What a final run must reproduce: every line (a digest of all its columns) and every file.
     "quality.final_lines": {
-        "payment_window": "VARCHAR", "line_key": "VARCHAR", "status": "VARCHAR", "digest": "VARCHAR",
+        "payment_window": "VARCHAR",
+        "line_key": "VARCHAR",
+        "status": "VARCHAR",
+        "digest": "VARCHAR",
     },
     "quality.final_files": {"payment_window": "VARCHAR", "file": "VARCHAR", "sha256": "VARCHAR"},
     # The windows the current run computes: the dbt models read them as data (one build for
@@ -126,8 +156,9 @@ def connect(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     connects: a warehouse that does not exist is an error here, not a new empty file."""
     path = Path(path)
     if not path.is_file():
-        raise WarehouseMissing(f"there is no warehouse at {path}: the first payment run creates it "
-                               f"(pbr run --window {FIRST_WINDOW})")
+        raise WarehouseMissing(
+            f"there is no warehouse at {path}: the first payment run creates it (pbr run --window {FIRST_WINDOW})"
+        )
     con = duckdb.connect(str(path))
     try:
         yield con

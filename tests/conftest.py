@@ -39,10 +39,12 @@ class PipelineRun:
     def analyst_warehouse(self) -> Path:
         return self.root / "warehouse" / "pbr_analyst.duckdb"
 
-    def copy(self, target: Path) -> "PipelineRun":
+    def copy(self, target: Path) -> PipelineRun:
         """The same run in another folder, for tests that change it."""
         shutil.copytree(self.root, target)
-        landing = target / self.landing.relative_to(self.root) if self.landing.is_relative_to(self.root) else self.landing
+        landing = (
+            target / self.landing.relative_to(self.root) if self.landing.is_relative_to(self.root) else self.landing
+        )
         return PipelineRun(target, landing, self.config)
 
     def env(self) -> dict[str, str]:
@@ -62,18 +64,27 @@ class PipelineRun:
     def pbr(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
         result = subprocess.run(
             [sys.executable, "-m", "pbr_pipeline.cli", *args],
-            env={**self.env(), **(env or {})}, cwd=self.root, capture_output=True, text=True,
+            env={**self.env(), **(env or {})},
+            cwd=self.root,
+            capture_output=True,
+            text=True,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"pbr {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-4000:]}")
         return result
 
-    def start(self, *args: str) -> "Started":
+    def start(self, *args: str) -> Started:
         """`pbr` in the background, its output to files (so a full pipe never blocks it)."""
         self.root.mkdir(parents=True, exist_ok=True)
         out, err = open(self.root / "pbr.out", "w"), open(self.root / "pbr.err", "w")
-        process = subprocess.Popen([sys.executable, "-m", "pbr_pipeline.cli", *args],
-                                   env=self.env(), cwd=self.root, stdout=out, stderr=err, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pbr_pipeline.cli", *args],
+            env=self.env(),
+            cwd=self.root,
+            stdout=out,
+            stderr=err,
+            text=True,
+        )
         return Started(self, args, process)
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
@@ -127,8 +138,9 @@ class Started:
 
     def finish(self) -> PipelineRun:
         code = self.process.wait()
-        output = subprocess.CompletedProcess(self.args, code, (self.run.root / "pbr.out").read_text(),
-                                             (self.run.root / "pbr.err").read_text())
+        output = subprocess.CompletedProcess(
+            self.args, code, (self.run.root / "pbr.out").read_text(), (self.run.root / "pbr.err").read_text()
+        )
         if code != 0:
             raise AssertionError(f"pbr {' '.join(self.args)} failed ({code}):\n{output.stderr[-4000:]}")
         self.run.last_output = output
@@ -149,8 +161,17 @@ def sample_runs(tmp_path_factory) -> dict[str, Started]:
     acceptance = PipelineRun(tmp_path_factory.mktemp("acceptance"), ACCEPTANCE / "landing", ACCEPTANCE / "config")
     root = tmp_path_factory.mktemp("generated")
     generated = PipelineRun(root, root / "landing", REPO / "pbr_pipeline" / "config" / "areas")
-    generated.pbr("generate", "--out", str(generated.landing), "--from", GENERATED_WINDOWS[0],
-                  "--to", GENERATED_WINDOWS[1], "--seed", "7")
+    generated.pbr(
+        "generate",
+        "--out",
+        str(generated.landing),
+        "--from",
+        GENERATED_WINDOWS[0],
+        "--to",
+        GENERATED_WINDOWS[1],
+        "--seed",
+        "7",
+    )
     started = {
         "acceptance": acceptance.start("run", "--from", ACCEPTANCE_WINDOWS[0], "--to", ACCEPTANCE_WINDOWS[1]),
         "generated": generated.start("run", "--from", GENERATED_WINDOWS[0], "--to", GENERATED_WINDOWS[1]),

@@ -202,7 +202,7 @@ def first_rejection(sub: Landed, config: Config, loaded: dict) -> str | None:
         return "ENCODING"
     try:
         manifest = json.loads(sub.members["manifest.json"])
-        if not isinstance(manifest, dict) or not MANIFEST_KEYS <= set(manifest):
+        if not isinstance(manifest, dict) or not set(manifest) >= MANIFEST_KEYS:
             return "MANIFEST_MISSING"
     except (KeyError, ValueError):
         return "MANIFEST_MISSING"

@@ -37,13 +37,20 @@ def write_submission(
     """Write a submission under landing/<window>/; `listed` overrides manifest file entries."""
     name = folder_name or f"{submitter}_{window}_{seq:02d}"
     entries = {
-        file: {"rows": content.decode("utf-8", "replace").strip("\n").count("\n"), "sha256": hashlib.sha256(content).hexdigest()}
+        file: {
+            "rows": content.decode("utf-8", "replace").strip("\n").count("\n"),
+            "sha256": hashlib.sha256(content).hexdigest(),
+        }
         for file, content in files.items()
     }
     entries.update(listed or {})
     manifest = {
-        "spec_version": "1", "submitter": submitter, "window": window, "seq": seq,
-        "created_at": f"{window}-28T09:00:00Z", "files": entries,
+        "spec_version": "1",
+        "submitter": submitter,
+        "window": window,
+        "seq": seq,
+        "created_at": f"{window}-28T09:00:00Z",
+        "files": entries,
     }
     manifest.update(manifest_overrides or {})
     contents = dict(files)

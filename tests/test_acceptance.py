@@ -17,7 +17,7 @@ WINDOWS = window_range(*ACCEPTANCE_WINDOWS)
 QUERIES = {
     "submissions": ('SELECT * FROM quality.submissions WHERE "window" <= ?', True),
     "quarantine": (
-        'SELECT q.* FROM quality.quarantine q JOIN quality.submissions s '
+        "SELECT q.* FROM quality.quarantine q JOIN quality.submissions s "
         'ON s.submission_id = q.submission_id AND s.fingerprint = q.fingerprint WHERE s."window" <= ?',
         True,
     ),
@@ -28,7 +28,9 @@ QUERIES = {
     "conversion_counts": ("SELECT * FROM marts.conversion_counts WHERE payment_window = ?", True),
     "journeys": ("SELECT * FROM marts.journeys WHERE ? IS NOT NULL", False),
     "payment_line_reasons": (
-        "SELECT line_key, status, change_reason FROM marts.payment_lines WHERE payment_window = ?", True),
+        "SELECT line_key, status, change_reason FROM marts.payment_lines WHERE payment_window = ?",
+        True,
+    ),
     "monitor_indicators": ("SELECT * FROM marts.monitor_indicators WHERE as_of_window = ?", True),
     "payment_forecast": ("SELECT * FROM marts.payment_forecast WHERE as_of_window = ?", True),
 }
@@ -73,9 +75,14 @@ def actual_rows(run, sql: str, window: str, columns: list[str]) -> set[tuple]:
 
 
 CASES = [
-    pytest.param(window, name, id=f"{window}-{name}", marks=[pytest.mark.xfail(reason=NOT_YET_BUILT[name], strict=True)]
-                 if name in NOT_YET_BUILT else [])
-    for name, (_, every) in QUERIES.items() for window in (WINDOWS if every else WINDOWS[-1:])
+    pytest.param(
+        window,
+        name,
+        id=f"{window}-{name}",
+        marks=[pytest.mark.xfail(reason=NOT_YET_BUILT[name], strict=True)] if name in NOT_YET_BUILT else [],
+    )
+    for name, (_, every) in QUERIES.items()
+    for window in (WINDOWS if every else WINDOWS[-1:])
 ]
 
 

@@ -117,10 +117,13 @@ def test_good_window_passes_and_writes_data_docs(tmp_path):
 
 PERSONAL = "warehouse and exports: no personal column (initials, date_of_birth, sex)"
 
+
 def test_a_gross_rounded_half_up_from_its_price_passes(tmp_path):
     # 149.995 is paid 150.00: the bound is the price rounded up to the penny, not the price.
-    result = run(tmp_path, "UPDATE intermediate.int_entitlement_prices SET price_gbp = 149.995 "
-                           "WHERE line_key = 'J1|OUTCOME|D2_ABSTINENT'")
+    result = run(
+        tmp_path,
+        "UPDATE intermediate.int_entitlement_prices SET price_gbp = 149.995 WHERE line_key = 'J1|OUTCOME|D2_ABSTINENT'",
+    )
 
     assert result.success is True, result.message()
 
@@ -143,15 +146,21 @@ BAD_CASES = {
     ),
     "gross above the price dbt gave its band under the schedule in force": (
         # J1's outcome: tariff 1000.00 x weight 0.15; J3 was earned under the 2013-01 schedule.
-        ["UPDATE marts.entitlements SET gross_amount = 150.01 WHERE line_key = 'J1|OUTCOME|D2_ABSTINENT'",
-         "UPDATE marts.entitlements SET gross_amount = 100.00 WHERE line_key = 'J3|ATTACHMENT|'"],
+        [
+            "UPDATE marts.entitlements SET gross_amount = 150.01 WHERE line_key = 'J1|OUTCOME|D2_ABSTINENT'",
+            "UPDATE marts.entitlements SET gross_amount = 100.00 WHERE line_key = 'J3|ATTACHMENT|'",
+        ],
         "entitlements: gross <= bound of its band and schedule",
-        [{"line_key": "J1|OUTCOME|D2_ABSTINENT", "gross_pence": 15001, "bound_pence": 15000},
-         {"line_key": "J3|ATTACHMENT|", "schedule_from": "2013-01-01", "gross_pence": 10000, "bound_pence": 8000}],
+        [
+            {"line_key": "J1|OUTCOME|D2_ABSTINENT", "gross_pence": 15001, "bound_pence": 15000},
+            {"line_key": "J3|ATTACHMENT|", "schedule_from": "2013-01-01", "gross_pence": 10000, "bound_pence": 8000},
+        ],
     ),
     "gross a penny above its price": (
-        ["UPDATE intermediate.int_entitlement_prices SET price_gbp = 149.99 "
-         "WHERE line_key = 'J1|OUTCOME|D2_ABSTINENT'"],
+        [
+            "UPDATE intermediate.int_entitlement_prices SET price_gbp = 149.99 "
+            "WHERE line_key = 'J1|OUTCOME|D2_ABSTINENT'"
+        ],
         "entitlements: gross <= bound of its band and schedule",
         [{"line_key": "J1|OUTCOME|D2_ABSTINENT", "gross_pence": 15000, "bound_pence": 14999}],
     ),
@@ -163,18 +172,29 @@ BAD_CASES = {
     "cap exceeded": (
         ["UPDATE marts.contract_cap_positions SET payable_to_date = 300.01 WHERE contract_id = 'C1'"],
         "contract_cap_positions: payable in the financial year <= annual cap",
-        [{"payment_window": WINDOW, "contract_id": "C1", "financial_year": 2012,
-          "payable_to_date_pence": 30001, "cap_pence": 30000}],
+        [
+            {
+                "payment_window": WINDOW,
+                "contract_id": "C1",
+                "financial_year": 2012,
+                "payable_to_date_pence": 30001,
+                "cap_pence": 30000,
+            }
+        ],
     ),
     "reversal with a positive amount": (
-        ["UPDATE marts.payment_lines SET amount = 100.00 WHERE status = 'REVERSAL'",
-         "UPDATE marts.provider_statements SET amount = 100.00 WHERE status = 'REVERSAL'"],
+        [
+            "UPDATE marts.payment_lines SET amount = 100.00 WHERE status = 'REVERSAL'",
+            "UPDATE marts.provider_statements SET amount = 100.00 WHERE status = 'REVERSAL'",
+        ],
         "payment_lines: REVERSAL amount <= 0",
         [{"line_key": "J4|ATTACHMENT|", "status": "REVERSAL", "amount_pence": 10000}],
     ),
     "reversal missing": (
-        ["DELETE FROM marts.payment_lines WHERE status = 'REVERSAL'",
-         "DELETE FROM marts.provider_statements WHERE status = 'REVERSAL'"],
+        [
+            "DELETE FROM marts.payment_lines WHERE status = 'REVERSAL'",
+            "DELETE FROM marts.provider_statements WHERE status = 'REVERSAL'",
+        ],
         "payment_lines: cumulative amount to window = payable as of window",
         [{"line_key": "J4|ATTACHMENT|", "paid_to_date_pence": 10000, "payable_pence": 0}],
     ),
@@ -219,13 +239,23 @@ def test_statement_off_by_1p_fails_twice_and_the_message_names_the_first(tmp_pat
         "provider_statements: amount = sum of payment_lines",
         "provider_statements: provider net = sum of its payment_lines",
     ]
-    assert result.failures[0].rows == [{"payment_window": WINDOW, "provider": "P2", "kind": "CONVERSION",
-                                        "outcome_code": "", "status": "NEW",
-                                        "statement_amount_pence": 40001, "lines_amount_pence": 40000}]
-    assert result.failures[1].rows == [{"payment_window": WINDOW, "provider": "P2",
-                                        "statement_net_pence": 40001, "lines_net_pence": 40000}]
+    assert result.failures[0].rows == [
+        {
+            "payment_window": WINDOW,
+            "provider": "P2",
+            "kind": "CONVERSION",
+            "outcome_code": "",
+            "status": "NEW",
+            "statement_amount_pence": 40001,
+            "lines_amount_pence": 40000,
+        }
+    ]
+    assert result.failures[1].rows == [
+        {"payment_window": WINDOW, "provider": "P2", "statement_net_pence": 40001, "lines_net_pence": 40000}
+    ]
     assert result.message().startswith(
-        "GX checkpoint failed: provider_statements: amount = sum of payment_lines (1 row: {")
+        "GX checkpoint failed: provider_statements: amount = sum of payment_lines (1 row: {"
+    )
     assert result.message().endswith("; 1 more failing")
 
 
@@ -254,14 +284,21 @@ def test_one_checkpoint_validates_every_window_of_the_run_and_names_the_window_o
     assert run_both(tmp_path / "good").success
     # 2012-12's line paid 1p too much: its own cumulative breaks in 2012-12, and the reversal
     # of 2013-01 no longer takes it back to zero.
-    result = run_both(tmp_path / "bad",
-                      "UPDATE marts.payment_lines SET amount = 100.01 WHERE payment_window = '2012-12'",
-                      "UPDATE marts.provider_statements SET amount = 100.01 WHERE payment_window = '2012-12'")
+    result = run_both(
+        tmp_path / "bad",
+        "UPDATE marts.payment_lines SET amount = 100.01 WHERE payment_window = '2012-12'",
+        "UPDATE marts.provider_statements SET amount = 100.01 WHERE payment_window = '2012-12'",
+    )
     assert [f.expectation for f in result.failures] == [
-        "payment_lines: cumulative amount to window = payable as of window"]
+        "payment_lines: cumulative amount to window = payable as of window"
+    ]
     assert result.failures[0].rows == [
-        {"payment_window": "2012-12", "line_key": "J4|ATTACHMENT|",
-         "paid_to_date_pence": 10001, "payable_pence": 10000},
+        {
+            "payment_window": "2012-12",
+            "line_key": "J4|ATTACHMENT|",
+            "paid_to_date_pence": 10001,
+            "payable_pence": 10000,
+        },
         {"payment_window": "2013-01", "line_key": "J4|ATTACHMENT|", "paid_to_date_pence": 1, "payable_pence": 0},
     ]
 
@@ -279,7 +316,8 @@ GRAINS_TESTED_BY_DBT = {
 def test_the_grains_and_statuses_the_checkpoint_leaves_to_dbt_are_dbt_tests():
     models = {model["name"]: model for model in yaml.safe_load(PAYMENT_MARTS_YML.read_text())["models"]}
     for model, grain in GRAINS_TESTED_BY_DBT.items():
-        assert {"unique_combination_of_columns": {"arguments": {"combination_of_columns": grain}}} in \
-            models[model]["data_tests"], model
+        assert {"unique_combination_of_columns": {"arguments": {"combination_of_columns": grain}}} in models[model][
+            "data_tests"
+        ], model
     status = next(column for column in models["payment_lines"]["columns"] if column["name"] == "status")
     assert {"accepted_values": {"arguments": {"values": ["NEW", "REVERSAL"]}}} in status["data_tests"]

@@ -12,15 +12,15 @@ SPEC = REPO.parent / "shared" / "spec"
 
 def test_the_outcome_codes_are_the_specs_rules_in_its_order():
     rules = (SPEC / "outcomes.md").read_text(encoding="utf-8").split("## The rules", 1)[1].split("\n## ", 1)[0]
-    assert codes.OUTCOME_CODES == tuple(re.findall(r"^\| `([A-Z0-9_]+)` \|", rules, flags=re.M))
+    assert tuple(re.findall(r"^\| `([A-Z0-9_]+)` \|", rules, flags=re.M)) == codes.OUTCOME_CODES
     assert len(codes.OUTCOME_CODES) == 10
 
 
 def test_the_discharge_codes_and_the_successful_ones_are_the_specs():
     returns = (SPEC / "returns.md").read_text(encoding="utf-8")
     listed = returns.split("Discharge codes (NDTMS):", 1)[1].split("\n\n", 1)[0]
-    assert codes.DISCHARGE_CODES == tuple(re.findall(r"`(\d\d)` (?:completed|transferred|incomplete)", listed))
-    assert codes.DISCHARGE_CODES == tuple(str(code) for code in range(80, 90))
+    assert tuple(re.findall(r"`(\d\d)` (?:completed|transferred|incomplete)", listed)) == codes.DISCHARGE_CODES
+    assert tuple(str(code) for code in range(80, 90)) == codes.DISCHARGE_CODES
     successful = re.search(r"`(\d\d)`, `(\d\d)` and `(\d\d)` are the \*\*successful\*\*", listed)
     assert codes.SUCCESSFUL_DISCHARGE_CODES == successful.groups() == ("80", "81", "82")
 

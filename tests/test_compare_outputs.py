@@ -51,8 +51,10 @@ def test_only_the_listed_clock_columns_are_left_out(compare):
 
 def test_the_same_warehouses_apart_from_the_clock_compare_equal(compare, tmp_path):
     before = warehouse(tmp_path / "before.duckdb", [])
-    after = warehouse(tmp_path / "after.duckdb", ["UPDATE raw.top SET loaded_at = loaded_at + INTERVAL 1 DAY",
-                                                  "INSERT INTO intermediate.scratch VALUES (1)"])
+    after = warehouse(
+        tmp_path / "after.duckdb",
+        ["UPDATE raw.top SET loaded_at = loaded_at + INTERVAL 1 DAY", "INSERT INTO intermediate.scratch VALUES (1)"],
+    )
     stats, differences = compare.compare_warehouses(before, after)
     assert differences == []
     assert stats["tables"] == 2 and stats["rows_before"] == 5
@@ -62,13 +64,22 @@ def test_the_same_warehouses_apart_from_the_clock_compare_equal(compare, tmp_pat
 def test_rows_are_compared_as_a_multiset(compare, tmp_path):
     before = warehouse(tmp_path / "before.duckdb", [])
     # The same set of rows, one duplicate fewer and one more: only EXCEPT ALL tells them apart.
-    after = warehouse(tmp_path / "after.duckdb", ["DELETE FROM raw.top WHERE pbr_id = 'A'",
-                                                  "INSERT INTO raw.top VALUES ('A', 1, now()), ('B', 2, now())",
-                                                  "UPDATE marts.payment_lines SET amount = 20.01 WHERE line_key = 'y'"])
+    after = warehouse(
+        tmp_path / "after.duckdb",
+        [
+            "DELETE FROM raw.top WHERE pbr_id = 'A'",
+            "INSERT INTO raw.top VALUES ('A', 1, now()), ('B', 2, now())",
+            "UPDATE marts.payment_lines SET amount = 20.01 WHERE line_key = 'y'",
+        ],
+    )
     _, differences = compare.compare_warehouses(before, after)
     found = {(d["kind"], d["table"]): d for d in differences}
-    assert set(found) == {("rows only before", "raw.top"), ("rows only after", "raw.top"),
-                          ("rows only before", "marts.payment_lines"), ("rows only after", "marts.payment_lines")}
+    assert set(found) == {
+        ("rows only before", "raw.top"),
+        ("rows only after", "raw.top"),
+        ("rows only before", "marts.payment_lines"),
+        ("rows only after", "marts.payment_lines"),
+    }
     assert found[("rows only before", "raw.top")]["sample"] == [["A", "1"]]
     assert found[("rows only after", "marts.payment_lines")]["sample"] == [["y", "20.01"]]
 
@@ -92,6 +103,13 @@ def test_files_compare_by_path_and_bytes(compare, tmp_path):
     assert files == 3
     assert differences == [
         {"kind": "file only after", "file": "2012-04/extra.csv"},
-        {"kind": "file bytes", "file": "2012-04/summary.csv", "bytes_before": 8, "bytes_after": 8,
-         "line": 2, "before": "1,2", "after": "1,3"},
+        {
+            "kind": "file bytes",
+            "file": "2012-04/summary.csv",
+            "bytes_before": 8,
+            "bytes_after": 8,
+            "line": 2,
+            "before": "1,2",
+            "after": "1,3",
+        },
     ]

@@ -39,9 +39,16 @@ GOOD = {
                 {"band": 2, "attachment_fee_gbp": 200, "outcome_tariff_gbp": 2000},
             ],
             "weights": {
-                "D1_REDUCED_USE": 0.05, "D2_ABSTINENT": 0.15, "D3_COMPLETED": 0.2, "D4_SUSTAINED": 0.25,
-                "H1_INJECTING_CEASED": 0.05, "H2_HOUSING_RESOLVED": 0.05, "H3_HEPB_COMPLETED": 0.025,
-                "H4_QOL_NORMATIVE": 0.075, "O1_OFFENDING": 0.15, "E1_EMPLOYMENT": 0.0,
+                "D1_REDUCED_USE": 0.05,
+                "D2_ABSTINENT": 0.15,
+                "D3_COMPLETED": 0.2,
+                "D4_SUSTAINED": 0.25,
+                "H1_INJECTING_CEASED": 0.05,
+                "H2_HOUSING_RESOLVED": 0.05,
+                "H3_HEPB_COMPLETED": 0.025,
+                "H4_QOL_NORMATIVE": 0.075,
+                "O1_OFFENDING": 0.15,
+                "E1_EMPLOYMENT": 0.0,
             },
         }
     ],
@@ -85,49 +92,168 @@ def test_good_file_loads_with_exact_values(tmp_path):
 # (rule, change making the file bad, key named in the message, words of the problem)
 BAD_CASES = [
     ("area code format", lambda d: d.update(area="Ox1"), "area", "does not match"),
-    ("submitter codes unique", lambda d: d["submitters"].append({"code": "OXF-POLICE", "role": "POLICE"}), "submitters[5].code", "declared twice"),
-    ("known role", lambda d: d["submitters"].__setitem__(3, {"code": "OXF-POLICE", "role": "COURT"}), "submitters[3].role", "unknown role"),
-    ("contract provider is a PROVIDER", lambda d: d["contracts"][2].update(provider="OXF-POLICE"), "contracts[2].provider", "not a PROVIDER"),
-    ("contract dates in order", lambda d: d["contracts"][2].update(end="2012-03-31"), "contracts[2].end", "before start"),
+    (
+        "submitter codes unique",
+        lambda d: d["submitters"].append({"code": "OXF-POLICE", "role": "POLICE"}),
+        "submitters[5].code",
+        "declared twice",
+    ),
+    (
+        "known role",
+        lambda d: d["submitters"].__setitem__(3, {"code": "OXF-POLICE", "role": "COURT"}),
+        "submitters[3].role",
+        "unknown role",
+    ),
+    (
+        "contract provider is a PROVIDER",
+        lambda d: d["contracts"][2].update(provider="OXF-POLICE"),
+        "contracts[2].provider",
+        "not a PROVIDER",
+    ),
+    (
+        "contract dates in order",
+        lambda d: d["contracts"][2].update(end="2012-03-31"),
+        "contracts[2].end",
+        "before start",
+    ),
     ("at least one schedule", lambda d: d.update(schedules=[]), "schedules", "at least one"),
-    ("schedules distinct", lambda d: d["schedules"].append(copy.deepcopy(d["schedules"][0])), "schedules[1].effective_from", "used by another"),
-    ("bands distinct", lambda d: d["schedules"][0]["bands"][1].update(band=1), "schedules[0].bands[1].band", "defined twice"),
+    (
+        "schedules distinct",
+        lambda d: d["schedules"].append(copy.deepcopy(d["schedules"][0])),
+        "schedules[1].effective_from",
+        "used by another",
+    ),
+    (
+        "bands distinct",
+        lambda d: d["schedules"][0]["bands"][1].update(band=1),
+        "schedules[0].bands[1].band",
+        "defined twice",
+    ),
     ("bands positive", lambda d: d["schedules"][0]["bands"][0].update(band=0), "schedules[0].bands[0].band", ">= 1"),
-    ("bands integers", lambda d: d["schedules"][0]["bands"][0].update(band=1.5), "schedules[0].bands[0].band", "whole number"),
-    ("amounts >= 0", lambda d: d["schedules"][0]["bands"][0].update(outcome_tariff_gbp=-1), "outcome_tariff_gbp", ">= 0"),
+    (
+        "bands integers",
+        lambda d: d["schedules"][0]["bands"][0].update(band=1.5),
+        "schedules[0].bands[0].band",
+        "whole number",
+    ),
+    (
+        "amounts >= 0",
+        lambda d: d["schedules"][0]["bands"][0].update(outcome_tariff_gbp=-1),
+        "outcome_tariff_gbp",
+        ">= 0",
+    ),
     ("cap >= 0", lambda d: d["contracts"][0].update(annual_cap_gbp=-5), "contracts[0].annual_cap_gbp", ">= 0"),
-    ("conversion payment >= 0", lambda d: d["schedules"][0].update(conversion_payment_gbp=-400), "conversion_payment_gbp", ">= 0"),
-    ("weights known outcomes", lambda d: d["schedules"][0]["weights"].update(X9_UNKNOWN=0.0), "weights.X9_UNKNOWN", "unknown outcome"),
-    ("weights in [0, 1]", lambda d: d["schedules"][0]["weights"].update(D1_REDUCED_USE=1.05, D2_ABSTINENT=-0.85), "weights.D1_REDUCED_USE", "[0, 1]"),
-    ("weights sum to 1", lambda d: d["schedules"][0]["weights"].update(E1_EMPLOYMENT=0.00001), "schedules[0].weights", "sum to 1"),
-    ("contracts do not overlap", lambda d: d["contracts"][1].update(start="2013-03-31"), "contracts[1].start", "overlaps"),
+    (
+        "conversion payment >= 0",
+        lambda d: d["schedules"][0].update(conversion_payment_gbp=-400),
+        "conversion_payment_gbp",
+        ">= 0",
+    ),
+    (
+        "weights known outcomes",
+        lambda d: d["schedules"][0]["weights"].update(X9_UNKNOWN=0.0),
+        "weights.X9_UNKNOWN",
+        "unknown outcome",
+    ),
+    (
+        "weights in [0, 1]",
+        lambda d: d["schedules"][0]["weights"].update(D1_REDUCED_USE=1.05, D2_ABSTINENT=-0.85),
+        "weights.D1_REDUCED_USE",
+        "[0, 1]",
+    ),
+    (
+        "weights sum to 1",
+        lambda d: d["schedules"][0]["weights"].update(E1_EMPLOYMENT=0.00001),
+        "schedules[0].weights",
+        "sum to 1",
+    ),
+    (
+        "contracts do not overlap",
+        lambda d: d["contracts"][1].update(start="2013-03-31"),
+        "contracts[1].start",
+        "overlaps",
+    ),
     ("required key", lambda d: d.pop("name"), "name", "required"),
     ("unknown key", lambda d: d["contracts"][0].update(anual_cap_gbp=5), "contracts[0].anual_cap_gbp", "unknown key"),
     ("known rule set", lambda d: d.update(rule_set="national-2099"), "rule_set", "unknown rule set"),
-    ("thresholds known substance", lambda d: d.update(thresholds={"reliable_change_days": {"TEA": 7}}), "thresholds.reliable_change_days.TEA", "unknown substance"),
+    (
+        "thresholds known substance",
+        lambda d: d.update(thresholds={"reliable_change_days": {"TEA": 7}}),
+        "thresholds.reliable_change_days.TEA",
+        "unknown substance",
+    ),
     ("qol norm in range", lambda d: d.update(thresholds={"qol_norm": 25}), "thresholds.qol_norm", "<= 20"),
     ("area code is the whole value", lambda d: d.update(area="OXF\n"), "area", "does not match"),
-    ("submitter code is the whole value", lambda d: d["submitters"][3].update(code="OXF-POLICE\n"), "submitters[3].code", "does not match"),
-    ("contract provider is a code", lambda d: d["contracts"][0].update(provider="OXF-LIFELINE\n"), "contracts[0].provider", "does not match"),
-    ("contract id is a code, not a formula", lambda d: d["contracts"][0].update(id='=HYPERLINK("http://x","REC-1")'), "contracts[0].id", "does not match"),
+    (
+        "submitter code is the whole value",
+        lambda d: d["submitters"][3].update(code="OXF-POLICE\n"),
+        "submitters[3].code",
+        "does not match",
+    ),
+    (
+        "contract provider is a code",
+        lambda d: d["contracts"][0].update(provider="OXF-LIFELINE\n"),
+        "contracts[0].provider",
+        "does not match",
+    ),
+    (
+        "contract id is a code, not a formula",
+        lambda d: d["contracts"][0].update(id='=HYPERLINK("http://x","REC-1")'),
+        "contracts[0].id",
+        "does not match",
+    ),
     ("contract id upper case", lambda d: d["contracts"][0].update(id="rec-1"), "contracts[0].id", "does not match"),
-    ("contract id starts with a letter or digit", lambda d: d["contracts"][0].update(id="-REC-1"), "contracts[0].id", "does not match"),
-    ("contract id at most 32 characters", lambda d: d["contracts"][0].update(id="R" * 33), "contracts[0].id", "does not match"),
+    (
+        "contract id starts with a letter or digit",
+        lambda d: d["contracts"][0].update(id="-REC-1"),
+        "contracts[0].id",
+        "does not match",
+    ),
+    (
+        "contract id at most 32 characters",
+        lambda d: d["contracts"][0].update(id="R" * 33),
+        "contracts[0].id",
+        "does not match",
+    ),
     ("date is YYYY-MM-DD", lambda d: d["contracts"][0].update(start="20120401"), "contracts[0].start", "YYYY-MM-DD"),
-    ("date is the whole value", lambda d: d["contracts"][0].update(start="2012-04-01\n"), "contracts[0].start", "YYYY-MM-DD"),
-    ("date exists", lambda d: d["contracts"][0].update(start="2012-02-30"), "contracts[0].start", "'2012-02-30' is not a date"),
+    (
+        "date is the whole value",
+        lambda d: d["contracts"][0].update(start="2012-04-01\n"),
+        "contracts[0].start",
+        "YYYY-MM-DD",
+    ),
+    (
+        "date exists",
+        lambda d: d["contracts"][0].update(start="2012-02-30"),
+        "contracts[0].start",
+        "'2012-02-30' is not a date",
+    ),
     ("a key given as null is required", lambda d: d.update(name=None), "name", "is required"),
     ("a list item is a mapping", lambda d: d["submitters"].append("OXF-X"), "submitters[5]", "must be a mapping"),
-    ("amounts are numbers",
-     lambda d: d["schedules"][0]["bands"][0].update(outcome_tariff_gbp="1e3x"),
-     "outcome_tariff_gbp", "must be a number"),
-    ("amounts are whole pence",
-     lambda d: d["contracts"][0].update(annual_cap_gbp=1400.555), "contracts[0].annual_cap_gbp", "whole pence"),
-    ("an outcome code is named as written",
-     lambda d: d["schedules"][0]["weights"].update({True: 0.0}), "schedules[0].weights.True", "unknown outcome code"),
-    ("days are whole numbers",
-     lambda d: d.update(thresholds={"reliable_change_days": {"ALCOHOL": 7.5}}),
-     "thresholds.reliable_change_days.ALCOHOL", "whole number"),
+    (
+        "amounts are numbers",
+        lambda d: d["schedules"][0]["bands"][0].update(outcome_tariff_gbp="1e3x"),
+        "outcome_tariff_gbp",
+        "must be a number",
+    ),
+    (
+        "amounts are whole pence",
+        lambda d: d["contracts"][0].update(annual_cap_gbp=1400.555),
+        "contracts[0].annual_cap_gbp",
+        "whole pence",
+    ),
+    (
+        "an outcome code is named as written",
+        lambda d: d["schedules"][0]["weights"].update({True: 0.0}),
+        "schedules[0].weights.True",
+        "unknown outcome code",
+    ),
+    (
+        "days are whole numbers",
+        lambda d: d.update(thresholds={"reliable_change_days": {"ALCOHOL": 7.5}}),
+        "thresholds.reliable_change_days.ALCOHOL",
+        "whole number",
+    ),
 ]
 
 
@@ -151,8 +277,10 @@ GOOD_EDGE_CASES = [
     ("thresholds given", lambda d: d.update(thresholds={"reliable_change_days": {"ALCOHOL": 10}, "qol_norm": 12})),
     ("contract id of 32 characters", lambda d: d["contracts"][0].update(id="OXF-REC-2012-" + "9" * 19)),
     ("contract id starting with a digit", lambda d: d["contracts"][0].update(id="2012-REC")),
-    ("optional keys given as null",
-     lambda d: (d["contracts"][0].update(annual_cap_gbp=None), d.update(thresholds=None))),
+    (
+        "optional keys given as null",
+        lambda d: (d["contracts"][0].update(annual_cap_gbp=None), d.update(thresholds=None)),
+    ),
     ("no contracts", lambda d: d.update(contracts=[])),
 ]
 
@@ -165,38 +293,80 @@ def test_good_edge_cases_load(tmp_path, case, change):
 # (case, changes making several problems, the key of the one reported, words of its problem): a file
 # is reported by the first problem met reading it in order, each list item checked against those before it
 FIRST_OF_SEVERAL = [
-    ("an unknown key before the mapping's values",
-     lambda d: d["contracts"][0].update(id="bad", anual_cap_gbp=5), "contracts[0].anual_cap_gbp", "unknown key"),
-    ("an item that is no mapping before an earlier item's keys",
-     lambda d: (d["submitters"][0].update(code="bad"), d["submitters"].append(7)),
-     "submitters[5]", "must be a mapping"),
-    ("keys in reading order: an area's name after its submitters",
-     lambda d: (d.pop("name"), d["submitters"][3].update(role="COURT")), "submitters[3].role", "unknown role"),
-    ("an item's rule before a later item's key",
-     lambda d: (d["contracts"][1].update(id="REC-1"), d["contracts"][2].update(start="2012-02-30")),
-     "contracts[1].id", "declared twice"),
-    ("an item's keys before its rules",
-     lambda d: d["contracts"][1].update(id="REC-1", start="2012-02-30"), "contracts[1].start", "not a date"),
-    ("a contract's provider before its dates",
-     lambda d: d["contracts"][2].update(provider="OXF-POLICE", end="2012-03-31"),
-     "contracts[2].provider", "not a PROVIDER"),
-    ("a contract's dates before its overlap",
-     lambda d: d["contracts"][1].update(start="2013-03-31", end="2013-03-30"), "contracts[1].end", "before start"),
-    ("a submitter's rule before a contract's key",
-     lambda d: (d["submitters"].append({"code": "OXF-POLICE", "role": "POLICE"}), d["contracts"][0].update(end="x")),
-     "submitters[5].code", "declared twice"),
-    ("a band's rule before a later band's key",
-     lambda d: d["schedules"][0]["bands"].extend(
-         [{"band": 1, "attachment_fee_gbp": 0, "outcome_tariff_gbp": 0}, {"band": 0}]),
-     "schedules[0].bands[2].band", "defined twice"),
-    ("a schedule's date before its own bands",
-     lambda d: d["schedules"].append({**copy.deepcopy(d["schedules"][0]), "bands": []}),
-     "schedules[1].effective_from", "used by another"),
-    ("a schedule's bands before its weights",
-     lambda d: d["schedules"][0].update(bands=[], weights={}), "schedules[0].bands", "at least one band"),
-    ("weights one by one before their sum",
-     lambda d: d["schedules"][0]["weights"].update(D1_REDUCED_USE=2, X9_UNKNOWN=0.0),
-     "schedules[0].weights.D1_REDUCED_USE", "[0, 1]"),
+    (
+        "an unknown key before the mapping's values",
+        lambda d: d["contracts"][0].update(id="bad", anual_cap_gbp=5),
+        "contracts[0].anual_cap_gbp",
+        "unknown key",
+    ),
+    (
+        "an item that is no mapping before an earlier item's keys",
+        lambda d: (d["submitters"][0].update(code="bad"), d["submitters"].append(7)),
+        "submitters[5]",
+        "must be a mapping",
+    ),
+    (
+        "keys in reading order: an area's name after its submitters",
+        lambda d: (d.pop("name"), d["submitters"][3].update(role="COURT")),
+        "submitters[3].role",
+        "unknown role",
+    ),
+    (
+        "an item's rule before a later item's key",
+        lambda d: (d["contracts"][1].update(id="REC-1"), d["contracts"][2].update(start="2012-02-30")),
+        "contracts[1].id",
+        "declared twice",
+    ),
+    (
+        "an item's keys before its rules",
+        lambda d: d["contracts"][1].update(id="REC-1", start="2012-02-30"),
+        "contracts[1].start",
+        "not a date",
+    ),
+    (
+        "a contract's provider before its dates",
+        lambda d: d["contracts"][2].update(provider="OXF-POLICE", end="2012-03-31"),
+        "contracts[2].provider",
+        "not a PROVIDER",
+    ),
+    (
+        "a contract's dates before its overlap",
+        lambda d: d["contracts"][1].update(start="2013-03-31", end="2013-03-30"),
+        "contracts[1].end",
+        "before start",
+    ),
+    (
+        "a submitter's rule before a contract's key",
+        lambda d: (d["submitters"].append({"code": "OXF-POLICE", "role": "POLICE"}), d["contracts"][0].update(end="x")),
+        "submitters[5].code",
+        "declared twice",
+    ),
+    (
+        "a band's rule before a later band's key",
+        lambda d: d["schedules"][0]["bands"].extend(
+            [{"band": 1, "attachment_fee_gbp": 0, "outcome_tariff_gbp": 0}, {"band": 0}]
+        ),
+        "schedules[0].bands[2].band",
+        "defined twice",
+    ),
+    (
+        "a schedule's date before its own bands",
+        lambda d: d["schedules"].append({**copy.deepcopy(d["schedules"][0]), "bands": []}),
+        "schedules[1].effective_from",
+        "used by another",
+    ),
+    (
+        "a schedule's bands before its weights",
+        lambda d: d["schedules"][0].update(bands=[], weights={}),
+        "schedules[0].bands",
+        "at least one band",
+    ),
+    (
+        "weights one by one before their sum",
+        lambda d: d["schedules"][0]["weights"].update(D1_REDUCED_USE=2, X9_UNKNOWN=0.0),
+        "schedules[0].weights.D1_REDUCED_USE",
+        "[0, 1]",
+    ),
 ]
 
 
@@ -224,11 +394,20 @@ def test_a_duplicated_and_an_unknown_key_are_placed_alike(tmp_path):
 DUPLICATED_KEYS = [
     ("area", "area: OXF\n", "area: OXF\narea: WIG\n", "area", 2, 1),
     ("key of a contract", "- id: HM\n", "- id: HM\n  id: HM-2\n", "contracts[2].id", 26, 25),
-    ("weight", "    E1_EMPLOYMENT: 0.0\n", "    E1_EMPLOYMENT: 0.0\n    E1_EMPLOYMENT: 0.0\n", "schedules[0].weights.E1_EMPLOYMENT", 50, 49),
+    (
+        "weight",
+        "    E1_EMPLOYMENT: 0.0\n",
+        "    E1_EMPLOYMENT: 0.0\n    E1_EMPLOYMENT: 0.0\n",
+        "schedules[0].weights.E1_EMPLOYMENT",
+        50,
+        49,
+    ),
 ]
 
 
-@pytest.mark.parametrize("case, old, new, key, line, first_line", DUPLICATED_KEYS, ids=[case[0] for case in DUPLICATED_KEYS])
+@pytest.mark.parametrize(
+    "case, old, new, key, line, first_line", DUPLICATED_KEYS, ids=[case[0] for case in DUPLICATED_KEYS]
+)
 def test_a_key_given_twice_is_an_error_naming_key_path_and_line(tmp_path, case, old, new, key, line, first_line):
     path = write_edited(tmp_path, old, new)
     with pytest.raises(ConfigError) as caught:
@@ -241,7 +420,11 @@ def test_a_key_given_twice_is_an_error_naming_key_path_and_line(tmp_path, case, 
 
 def test_a_merged_key_may_be_overridden(tmp_path):
     """`<<: *anchor` followed by the mapping's own key is YAML's way to override, not a duplicate."""
-    path = write_edited(tmp_path, "- id: REC-2\n  provider: OXF-LIFELINE\n", "- id: REC-2\n  <<: {provider: OXF-POLICE}\n  provider: OXF-LIFELINE\n")
+    path = write_edited(
+        tmp_path,
+        "- id: REC-2\n  provider: OXF-LIFELINE\n",
+        "- id: REC-2\n  <<: {provider: OXF-POLICE}\n  provider: OXF-LIFELINE\n",
+    )
     assert load_area_file(path).contracts[1].provider == "OXF-LIFELINE"
 
 
@@ -249,11 +432,15 @@ def test_an_impossible_unquoted_date_names_key_and_value(tmp_path):
     path = write_edited(tmp_path, "  start: '2012-04-01'\n", "  start: 2012-02-30\n")
     with pytest.raises(ConfigError) as caught:
         load_area_file(path)
-    assert str(caught.value) == f"{path}: contracts[0].start: '2012-02-30' is not a date (day is out of range for month)"
+    assert (
+        str(caught.value) == f"{path}: contracts[0].start: '2012-02-30' is not a date (day is out of range for month)"
+    )
 
 
 def test_dates_load_quoted_and_unquoted(tmp_path):
-    path = write_edited(tmp_path, "  start: '2012-04-01'\n  end: '2013-03-31'\n", "  start: 2012-04-01\n  end: '2013-03-31'\n")
+    path = write_edited(
+        tmp_path, "  start: '2012-04-01'\n  end: '2013-03-31'\n", "  start: 2012-04-01\n  end: '2013-03-31'\n"
+    )
     config = load_area_file(path)
     assert (config.contracts[0].start, config.contracts[0].end) == (dt.date(2012, 4, 1), dt.date(2013, 3, 31))
 
@@ -262,7 +449,9 @@ def test_a_yaml_syntax_error_is_one_line_with_line_and_column(tmp_path):
     path = write_edited(tmp_path, "rule_set: national-2011\n", "rule_set: national-2011: x\n")
     with pytest.raises(ConfigError) as caught:
         load_area_file(path)
-    assert str(caught.value) == f"{path}: <file>: not valid YAML at line 3, column 24: mapping values are not allowed here"
+    assert (
+        str(caught.value) == f"{path}: <file>: not valid YAML at line 3, column 24: mapping values are not allowed here"
+    )
 
 
 # (case, file name, change): each puts a line break where a message would show it
@@ -292,15 +481,29 @@ def test_thresholds_override_defaults_per_substance(tmp_path):
     data = mutated(lambda d: d.update(thresholds={"reliable_change_days": {"ALCOHOL": 10}, "qol_norm": 12}))
     config = load_area_file(write(tmp_path, data))
     assert config.thresholds.reliable_change_days == {
-        "OPIATES": 7, "CRACK": 7, "COCAINE": 7, "AMPHETAMINES": 7, "CANNABIS": 7, "ALCOHOL": 10, "OTHER": 7,
+        "OPIATES": 7,
+        "CRACK": 7,
+        "COCAINE": 7,
+        "AMPHETAMINES": 7,
+        "CANNABIS": 7,
+        "ALCOHOL": 10,
+        "OTHER": 7,
     }
     assert config.thresholds.qol_norm == 12
 
 
 def test_submitter_in_two_areas_is_rejected_but_dwp_may_serve_all(tmp_path):
-    wigan = mutated(lambda d: d.update(area="WIG", submitters=[
-        {"code": "WIG-LASAR", "role": "LASAR"}, {"code": "WIG-ADS", "role": "PROVIDER"}, {"code": "DWP", "role": "DWP"},
-    ], contracts=[{"id": "W", "provider": "WIG-ADS", "start": "2012-04-01", "end": "2015-03-31"}]))
+    wigan = mutated(
+        lambda d: d.update(
+            area="WIG",
+            submitters=[
+                {"code": "WIG-LASAR", "role": "LASAR"},
+                {"code": "WIG-ADS", "role": "PROVIDER"},
+                {"code": "DWP", "role": "DWP"},
+            ],
+            contracts=[{"id": "W", "provider": "WIG-ADS", "start": "2012-04-01", "end": "2015-03-31"}],
+        )
+    )
     write(tmp_path, GOOD, "oxf.yaml")
     write(tmp_path, wigan, "wig.yaml")
     areas = load_areas(tmp_path)

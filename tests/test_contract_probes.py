@@ -25,30 +25,63 @@ CONTEXT = SubmissionContext("OXF", "2012-04-30", (1, 2, 3), ("OXF-LIFELINE", "OX
 # One valid row per table, every column filled, so that a probe can spoil any one of them.
 VALID = {
     "assessments": {
-        "assessment_id": "AQ1", "pbr_id": "OXF-000001", "initials": "AB", "date_of_birth": "1980-05-01",
-        "sex": "M", "assessment_date": "2012-04-02", "assessment_type": "INITIAL", "tariff_band": "2",
-        "primary_substance": "OPIATES", "secondary_substance": "CRACK", "pathway": "HARM_MIN",
-        "referred_to": "OXF-OXHEALTH", "deleted": "N",
+        "assessment_id": "AQ1",
+        "pbr_id": "OXF-000001",
+        "initials": "AB",
+        "date_of_birth": "1980-05-01",
+        "sex": "M",
+        "assessment_date": "2012-04-02",
+        "assessment_type": "INITIAL",
+        "tariff_band": "2",
+        "primary_substance": "OPIATES",
+        "secondary_substance": "CRACK",
+        "pathway": "HARM_MIN",
+        "referred_to": "OXF-OXHEALTH",
+        "deleted": "N",
     },
     "episodes": {
-        "episode_id": "H1", "pbr_id": "OXF-000001", "pathway": "HARM_MIN", "referral_date": "2012-04-03",
-        "triage_date": "2012-04-10", "discharge_date": "2012-04-20", "discharge_reason": "80", "deleted": "N",
+        "episode_id": "H1",
+        "pbr_id": "OXF-000001",
+        "pathway": "HARM_MIN",
+        "referral_date": "2012-04-03",
+        "triage_date": "2012-04-10",
+        "discharge_date": "2012-04-20",
+        "discharge_reason": "80",
+        "deleted": "N",
     },
     "top": {
-        "top_id": "T1", "pbr_id": "OXF-000001", "episode_id": "H1", "top_date": "2012-04-10", "stage": "S",
+        "top_id": "T1",
+        "pbr_id": "OXF-000001",
+        "episode_id": "H1",
+        "top_date": "2012-04-10",
+        "stage": "S",
         **{column.name: "3" for column in RETURN_TABLES["top"].columns if column.type is ColumnType.INTEGER},
-        "alcohol_units": "2.5", "acute_housing_problem": "Y", "risk_of_eviction": "N", "deleted": "N",
+        "alcohol_units": "2.5",
+        "acute_housing_problem": "Y",
+        "risk_of_eviction": "N",
+        "deleted": "N",
     },
     "interventions": {
-        "intervention_id": "I1", "pbr_id": "OXF-000001", "intervention": "HEPC_TEST",
-        "intervention_date": "2012-04-05", "deleted": "N",
+        "intervention_id": "I1",
+        "pbr_id": "OXF-000001",
+        "intervention": "HEPC_TEST",
+        "intervention_date": "2012-04-05",
+        "deleted": "N",
     },
     "offences": {
-        "offence_id": "P1", "pbr_id": "OXF-000001", "offence_date": "2012-03-01", "disposal_date": "2012-03-02",
-        "offence_group": "DRUGS", "deleted": "N",
+        "offence_id": "P1",
+        "pbr_id": "OXF-000001",
+        "offence_date": "2012-03-01",
+        "disposal_date": "2012-03-02",
+        "offence_group": "DRUGS",
+        "deleted": "N",
     },
     "employment": {
-        "spell_id": "W1", "pbr_id": "OXF-000001", "start_date": "2012-03-01", "end_date": "2012-03-05", "deleted": "N",
+        "spell_id": "W1",
+        "pbr_id": "OXF-000001",
+        "start_date": "2012-03-01",
+        "end_date": "2012-03-05",
+        "deleted": "N",
     },
 }
 
@@ -80,34 +113,48 @@ def test_the_valid_rows_are_valid():
 
 # Dates outside pandas' nanosecond Timestamp range (1677-09-21 to 2262-04-11) are real dates.
 
+
 def test_a_date_of_birth_in_1600_is_an_age_out_of_range():
     assert failures("assessments", {"date_of_birth": "1600-01-01"}) == {(2, "date_of_birth", "RANGE")}
 
 
-@pytest.mark.parametrize("table, change, column", [
-    ("top", {"top_date": "2300-06-01"}, "top_date"),
-    ("top", {"top_date": "9999-12-31"}, "top_date"),
-    ("episodes", {"discharge_date": "9999-12-31"}, "discharge_date"),
-    ("interventions", {"intervention_date": "2300-06-01"}, "intervention_date"),
-    ("offences", {"disposal_date": "9999-12-31"}, "disposal_date"),
-    ("employment", {"end_date": "2300-06-01"}, "end_date"),
-    ("assessments", {"date_of_birth": "2270-01-01", "assessment_date": "2300-06-01"}, "assessment_date"),
-])
+@pytest.mark.parametrize(
+    "table, change, column",
+    [
+        ("top", {"top_date": "2300-06-01"}, "top_date"),
+        ("top", {"top_date": "9999-12-31"}, "top_date"),
+        ("episodes", {"discharge_date": "9999-12-31"}, "discharge_date"),
+        ("interventions", {"intervention_date": "2300-06-01"}, "intervention_date"),
+        ("offences", {"disposal_date": "9999-12-31"}, "disposal_date"),
+        ("employment", {"end_date": "2300-06-01"}, "end_date"),
+        ("assessments", {"date_of_birth": "2270-01-01", "assessment_date": "2300-06-01"}, "assessment_date"),
+    ],
+)
 def test_an_event_date_after_2262_is_a_future_date(table, change, column):
     assert failures(table, change) == {(2, column, "FUTURE_DATE")}
 
 
-@pytest.mark.parametrize("table, change, column", [
-    ("episodes", {"discharge_date": "1600-01-01"}, "discharge_date"),
-    ("offences", {"disposal_date": "1600-01-01"}, "disposal_date"),
-    ("employment", {"end_date": "1600-01-01"}, "end_date"),
-])
+@pytest.mark.parametrize(
+    "table, change, column",
+    [
+        ("episodes", {"discharge_date": "1600-01-01"}, "discharge_date"),
+        ("offences", {"disposal_date": "1600-01-01"}, "disposal_date"),
+        ("employment", {"end_date": "1600-01-01"}, "end_date"),
+    ],
+)
 def test_a_date_in_1600_before_the_one_it_must_follow_is_date_order(table, change, column):
     assert failures(table, change) == {(2, column, "DATE_ORDER")}
 
 
 def test_dates_before_1677_that_keep_their_order_load():
-    assert failures("episodes", {"referral_date": "1600-01-01"}, {"referral_date": "1600-01-01", "triage_date": "1600-01-02", "discharge_date": "1600-02-29"}) == set()
+    assert (
+        failures(
+            "episodes",
+            {"referral_date": "1600-01-01"},
+            {"referral_date": "1600-01-01", "triage_date": "1600-01-02", "discharge_date": "1600-02-29"},
+        )
+        == set()
+    )
 
 
 def test_age_is_counted_in_completed_years_before_1677():
@@ -132,10 +179,25 @@ def test_age_on_leap_days():
     ) == {(3, "date_of_birth", "RANGE")}
 
 
-@pytest.mark.parametrize("value", [
-    "2012-02-30", "2013-02-29", "1900-02-29", "1700-02-29", "2012-13-01", "2012-00-10", "2012-04-00",
-    "2012-04-31", "0000-01-01", "12-01-2012", "2012-4-01", "2012-04-01T00:00", "20120401", "٢٠١٢-٠٤-٠١",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2012-02-30",
+        "2013-02-29",
+        "1900-02-29",
+        "1700-02-29",
+        "2012-13-01",
+        "2012-00-10",
+        "2012-04-00",
+        "2012-04-31",
+        "0000-01-01",
+        "12-01-2012",
+        "2012-4-01",
+        "2012-04-01T00:00",
+        "20120401",
+        "٢٠١٢-٠٤-٠١",
+    ],
+)
 def test_an_impossible_date_is_type_and_checked_no_further(value):
     # discharge_date must also follow triage_date and not be in the future: TYPE alone is reported.
     assert failures("episodes", {"discharge_date": value}) == {(2, "discharge_date", "TYPE")}
@@ -160,9 +222,10 @@ def test_a_date_column_with_no_values_is_not_a_failure():
 
 # Control characters (Unicode category Cc) in text.
 
+
 def test_the_control_characters_are_those_of_unicode_category_cc():
     expected = [chr(code) for code in (*range(0x20), *range(0x7F, 0xA0))]
-    assert CONTROL_CHARACTERS == expected
+    assert expected == CONTROL_CHARACTERS
 
 
 @pytest.mark.parametrize("table", list(VALID))
@@ -202,6 +265,7 @@ def test_a_control_character_in_any_column_quarantines_the_row_on_that_column(ta
 
 # The same through a whole ingest.
 
+
 @pytest.fixture
 def ingest(tmp_path):
     """Ingest one submission of one table for window 2012-04; its quarantine, sorted."""
@@ -212,27 +276,43 @@ def ingest(tmp_path):
         create_warehouse(tmp_path / "w.duckdb")
         with connect(tmp_path / "w.duckdb") as con:
             ingest_up_to(con, landing, load_areas(ACCEPTANCE / "config"), "2012-04", b"k")
-            return con.execute("SELECT line_number, column_name, reason FROM quality.quarantine ORDER BY ALL").fetchall()
+            return con.execute(
+                "SELECT line_number, column_name, reason FROM quality.quarantine ORDER BY ALL"
+            ).fetchall()
 
     return run
 
 
 def test_an_ingest_loads_an_assessment_of_1600_and_quarantines_dates_beyond_2262(tmp_path, ingest):
-    quarantine = ingest("OXF-AQUARIUS", "assessments", [
-        "AQ1,OXF-000001,AB,1570-03-01,M,1600-06-01,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
-        "AQ2,OXF-000002,AB,1600-01-01,M,2012-04-02,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
-        "AQ3,OXF-000003,AB,1980-05-01,M,9999-12-31,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
-    ])
-    assert quarantine == [(3, "date_of_birth", "RANGE"), (4, "assessment_date", "FUTURE_DATE"), (4, "date_of_birth", "RANGE")]
+    quarantine = ingest(
+        "OXF-AQUARIUS",
+        "assessments",
+        [
+            "AQ1,OXF-000001,AB,1570-03-01,M,1600-06-01,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
+            "AQ2,OXF-000002,AB,1600-01-01,M,2012-04-02,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
+            "AQ3,OXF-000003,AB,1980-05-01,M,9999-12-31,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
+        ],
+    )
+    assert quarantine == [
+        (3, "date_of_birth", "RANGE"),
+        (4, "assessment_date", "FUTURE_DATE"),
+        (4, "date_of_birth", "RANGE"),
+    ]
     with connect(tmp_path / "w.duckdb") as con:
-        loaded = con.execute("SELECT assessment_id, CAST(assessment_date AS VARCHAR), age_band FROM raw.assessments").fetchall()
+        loaded = con.execute(
+            "SELECT assessment_id, CAST(assessment_date AS VARCHAR), age_band FROM raw.assessments"
+        ).fetchall()
     assert loaded == [("AQ1", "1600-06-01", "25-34")]
 
 
 def test_an_ingest_quarantines_a_nul_inside_a_key_and_an_episode_id(ingest):
-    quarantine = ingest("OXF-OXHEALTH", "top", [
-        "T\x001,OXF-000001,H1,2012-04-10,S,,,,,,,,,,,,,,,,,,,",
-        "T2,OXF-000001,H\x001,2012-04-10,S,,,,,,,,,,,,,,,,,,,",
-        "T3,OXF-000001,H1,2012-04-10,S,,,,,,,,,,,,,,,,,,,",
-    ])
+    quarantine = ingest(
+        "OXF-OXHEALTH",
+        "top",
+        [
+            "T\x001,OXF-000001,H1,2012-04-10,S,,,,,,,,,,,,,,,,,,,",
+            "T2,OXF-000001,H\x001,2012-04-10,S,,,,,,,,,,,,,,,,,,,",
+            "T3,OXF-000001,H1,2012-04-10,S,,,,,,,,,,,,,,,,,,,",
+        ],
+    )
     assert quarantine == [(2, "top_id", "PATTERN"), (3, "episode_id", "PATTERN")]

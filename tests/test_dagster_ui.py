@@ -103,7 +103,11 @@ def webserver(tmp_path_factory):
     with open(log, "w") as output:  # a file, not a pipe: dagster dev logs a lot and would block on a full pipe
         server = subprocess.Popen(
             ["make", "--no-print-directory", "ui", f"UI_PORT={port}", f"UI_HOME={home}"],
-            cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + 180
@@ -154,9 +158,17 @@ def test_the_resource_names_its_variables_and_never_shows_the_key(webserver):
 def test_asset_graph_runs_from_configuration_to_statements(webserver):
     nodes = {"/".join(n["assetKey"]["path"]): n for n in graphql(webserver, ASSETS_QUERY)["assetNodes"]}
     expected = {
-        "config/areas", "raw/assessments", "quality/submissions", "staging/stg_raw__top",
-        "marts/journeys", "marts/outcome_attainment", "marts/entitlements", "marts/payment_lines",
-        "marts/payment_runs", "exports/statements", "quality/record_issues",
+        "config/areas",
+        "raw/assessments",
+        "quality/submissions",
+        "staging/stg_raw__top",
+        "marts/journeys",
+        "marts/outcome_attainment",
+        "marts/entitlements",
+        "marts/payment_lines",
+        "marts/payment_runs",
+        "exports/statements",
+        "quality/record_issues",
     }
     assert expected <= set(nodes)
     assert len(nodes) == len(list(defs.resolve_all_asset_keys()))
@@ -203,19 +215,38 @@ def test_a_range_backfill_is_planned_as_one_run_of_every_asset(tmp_path):
     from dagster._daemon.backfill import execute_backfill_iteration
 
     queued = {"run_coordinator": {"module": "dagster._core.run_coordinator", "class": "QueuedRunCoordinator"}}
-    target = ModuleTarget(module_name="pbr_pipeline.definitions", attribute="defs", working_directory=str(REPO),
-                          location_name="pbr_pipeline")
-    with instance_for_test(overrides=queued, temp_dir=str(tmp_path), set_dagster_home=False) as instance, \
-            create_test_daemon_workspace_context(target, instance) as workspace:
+    target = ModuleTarget(
+        module_name="pbr_pipeline.definitions",
+        attribute="defs",
+        working_directory=str(REPO),
+        location_name="pbr_pipeline",
+    )
+    with (
+        instance_for_test(overrides=queued, temp_dir=str(tmp_path), set_dagster_home=False) as instance,
+        create_test_daemon_workspace_context(target, instance) as workspace,
+    ):
         graph = workspace.create_request_context().asset_graph
-        instance.add_backfill(PartitionBackfill.from_asset_partitions(
-            backfill_id="range", asset_graph=graph, partition_names=["2012-04-01", "2012-05-01", "2012-06-01"],
-            asset_selection=list(graph.materializable_asset_keys), backfill_timestamp=time.time(), tags={},
-            dynamic_partitions_store=instance, all_partitions=False, title=None, description=None, run_config=None))
+        instance.add_backfill(
+            PartitionBackfill.from_asset_partitions(
+                backfill_id="range",
+                asset_graph=graph,
+                partition_names=["2012-04-01", "2012-05-01", "2012-06-01"],
+                asset_selection=list(graph.materializable_asset_keys),
+                backfill_timestamp=time.time(),
+                tags={},
+                dynamic_partitions_store=instance,
+                all_partitions=False,
+                title=None,
+                description=None,
+                run_config=None,
+            )
+        )
         list(execute_backfill_iteration(workspace, logging.getLogger("test_backfill")))
         [run] = instance.get_runs()
     assert (run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]) == (
-        "2012-04-01", "2012-06-01")
+        "2012-04-01",
+        "2012-06-01",
+    )
     assert run.asset_selection == set(graph.materializable_asset_keys)
     assert AssetCheckKey(AssetKey(["marts", "payment_lines"]), "gx_payment_checkpoint") in run.asset_check_selection
 
@@ -239,8 +270,10 @@ def test_models_read_the_tables_python_writes_as_dbt_sources_of_their_assets():
     from pbr_pipeline.dbt import dbt_project
 
     manifest = json.loads(dbt_project.manifest_path.read_text())
-    sources = {f"{source['source_name']}.{source['name']}": PbrDbtTranslator().get_asset_key(source)
-               for source in manifest["sources"].values()}
+    sources = {
+        f"{source['source_name']}.{source['name']}": PbrDbtTranslator().get_asset_key(source)
+        for source in manifest["sources"].values()
+    }
     assert {"quality.submissions", "marts.payment_runs"} <= set(sources)
     # A source is a table Python writes, under the key of the Python asset that writes it; the
     # run's windows have no asset of their own (the dbt asset writes them before it builds).
@@ -249,11 +282,18 @@ def test_models_read_the_tables_python_writes_as_dbt_sources_of_their_assets():
     assert {name for name, key in sources.items() if key not in python_assets} == {"control.run_windows"}
     # No model or macro of the project names such a table but by source(). The run's windows
     # are named directly on purpose (macros/as_of.sql says why).
-    code = {node["name"]: SQL_COMMENTS.sub("", node.get("raw_code") or node.get("macro_sql") or "")
-            for node in [*manifest["nodes"].values(), *manifest["macros"].values()] if node["package_name"] == "pbr"}
+    code = {
+        node["name"]: SQL_COMMENTS.sub("", node.get("raw_code") or node.get("macro_sql") or "")
+        for node in [*manifest["nodes"].values(), *manifest["macros"].values()]
+        if node["package_name"] == "pbr"
+    }
     assert len(code) > 50 and "stg_quality__submissions" in code
-    named = [(name, table) for name, text in code.items() for table in python_written_tables() - {"control.run_windows"}
-             if re.search(rf"\b{re.escape(table)}\b", text)]
+    named = [
+        (name, table)
+        for name, text in code.items()
+        for table in python_written_tables() - {"control.run_windows"}
+        if re.search(rf"\b{re.escape(table)}\b", text)
+    ]
     assert named == []
 
 
@@ -299,8 +339,7 @@ def test_the_resource_reads_its_variables_when_a_run_starts_and_creates_the_ware
             with connect(settings.warehouse) as con:
                 assert con.execute("SELECT count(*) FROM marts.payment_runs").fetchone() == (0,)
     monkeypatch.setenv("PBR_PSEUDONYM_KEY", " ")
-    with pytest.raises(Exception) as refused:
-        with build_resources({"pipeline": resource}):
-            pass
+    with pytest.raises(Exception) as refused, build_resources({"pipeline": resource}):
+        pass
     assert isinstance(refused.value.__cause__, SettingsError), refused.value
     assert str(refused.value.__cause__).startswith("PBR_PSEUDONYM_KEY is set but empty")

@@ -15,10 +15,23 @@ def test_every_dbt_unit_test_passes(acceptance_run, tmp_path):
     warehouse = tmp_path / acceptance_run.warehouse.name
     shutil.copyfile(acceptance_run.warehouse, warehouse)
     result = subprocess.run(
-        [DBT_EXECUTABLE, "test", "--select", "test_type:unit", "--vars", dbt_vars(warehouse),
-         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(tmp_path / "target")],
-        cwd=DBT_PROJECT_DIR, capture_output=True, text=True,
+        [
+            DBT_EXECUTABLE,
+            "test",
+            "--select",
+            "test_type:unit",
+            "--vars",
+            dbt_vars(warehouse),
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(tmp_path / "target"),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-4000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]

@@ -39,7 +39,9 @@ def test_an_offending_outcome_lists_the_offences_counted(acceptance_run):
 def test_an_unknown_line_is_a_one_line_error(acceptance_run):
     result = acceptance_run.pbr("explain", "--window", "2013-01", "--line-key", "OXF-999999#1|ATTACHMENT|", check=False)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == "pbr: no payment line OXF-999999#1|ATTACHMENT| in the run for 2013-01"
+    assert (
+        result.stderr.strip().splitlines()[-1] == "pbr: no payment line OXF-999999#1|ATTACHMENT| in the run for 2013-01"
+    )
 
 
 @pytest.fixture
@@ -98,13 +100,15 @@ def test_an_outcome_lines_evidence_is_the_outcome_attainments(acceptance_run):
                  ON attainment.as_of_window = lines.payment_window AND attainment.journey_id = lines.journey_id
                 AND attainment.outcome_code = lines.outcome_code
                JOIN reference.outcome_codes AS codes ON codes.outcome_code = lines.outcome_code
-               WHERE codes.evidence_ids AND attainment.attained ORDER BY 1, 2""").fetchall()
+               WHERE codes.evidence_ids AND attainment.attained ORDER BY 1, 2"""
+        ).fetchall()
         assert len(lines) >= 10
         for window, key, table, ids in lines:
             evidence = con.execute(
                 """SELECT table_name, record_key FROM marts.payment_line_evidence
                    WHERE payment_window = ? AND line_key = ? AND is_evidence AND table_name <> 'assessments'""",
-                [window, key]).fetchall()
+                [window, key],
+            ).fetchall()
             assert sorted(evidence) == sorted((table, record) for record in ids.split(",")), (window, key)
     finally:
         con.close()

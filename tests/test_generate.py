@@ -46,11 +46,27 @@ from tests.conftest_generate_helpers import (
 
 FIRST, LAST, SEED = "2012-04", "2014-03", 11
 SUBMISSION_CODES = {
-    "MANIFEST_MISSING", "NAME_MISMATCH", "UNKNOWN_SUBMITTER", "TABLE_NOT_ALLOWED", "FILE_MISSING",
-    "CHECKSUM_MISMATCH", "ENCODING", "ROWCOUNT_MISMATCH", "MISSING_COLUMN", "STALE_SEQ",
+    "MANIFEST_MISSING",
+    "NAME_MISMATCH",
+    "UNKNOWN_SUBMITTER",
+    "TABLE_NOT_ALLOWED",
+    "FILE_MISSING",
+    "CHECKSUM_MISMATCH",
+    "ENCODING",
+    "ROWCOUNT_MISMATCH",
+    "MISSING_COLUMN",
+    "STALE_SEQ",
 }
 ROW_CODES = {
-    "REQUIRED", "TYPE", "RANGE", "CODE", "PATTERN", "DATE_ORDER", "FUTURE_DATE", "AREA_MISMATCH", "DUPLICATE_KEY",
+    "REQUIRED",
+    "TYPE",
+    "RANGE",
+    "CODE",
+    "PATTERN",
+    "DATE_ORDER",
+    "FUTURE_DATE",
+    "AREA_MISMATCH",
+    "DUPLICATE_KEY",
 }
 DEFECT_KEYS = {"submission_id", "window", "file", "line", "column", "code", "level", "path"}
 
@@ -127,7 +143,11 @@ def pilot(tmp_path_factory) -> Dataset:
     messages: list[str] = []
     summary = generate_returns(root, FIRST, LAST, scale="pilot", seed=SEED, progress=messages.append)
     data = Dataset(
-        root, summary, messages, read_config(PILOT_CONFIG_DIR), read_landing(root),
+        root,
+        summary,
+        messages,
+        read_config(PILOT_CONFIG_DIR),
+        read_landing(root),
         json.loads(defects_path(root).read_text(encoding="utf-8")),
     )
     _judge(data)
@@ -203,14 +223,20 @@ def test_zipped_resubmitted_and_retracted_returns_are_present(pilot):
     assert len(resubmitted) >= 3  # seq 02 replacing a loaded seq 01 completely
     retractions = [
         (s.path, r[KEYS[n.removesuffix(".csv")]])
-        for s in pilot.loaded() for n in s.members if n != "manifest.json"
-        for r in pilot.files[(s.path, n)][1] if r["deleted"] == "Y"
+        for s in pilot.loaded()
+        for n in s.members
+        if n != "manifest.json"
+        for r in pilot.files[(s.path, n)][1]
+        if r["deleted"] == "Y"
     ]
     assert len(retractions) >= 10
     sent_before = {
         (s.name_parts[0], r[KEYS[n.removesuffix(".csv")]])
-        for s in pilot.loaded() for n in s.members if n != "manifest.json"
-        for r in pilot.files[(s.path, n)][1] if r["deleted"] == ""
+        for s in pilot.loaded()
+        for n in s.members
+        if n != "manifest.json"
+        for r in pilot.files[(s.path, n)][1]
+        if r["deleted"] == ""
     }
     for path, key in retractions:
         assert (path.split("/")[1].split("_")[0], key) in sent_before
@@ -227,9 +253,7 @@ def test_defects_json_lists_exactly_the_rejected_submissions(pilot):
 
 
 def test_defects_json_lists_exactly_the_quarantined_rows(pilot):
-    listed = {
-        (d["path"], d["file"], d["line"], d["column"], d["code"]) for d in pilot.defects if d["level"] == "row"
-    }
+    listed = {(d["path"], d["file"], d["line"], d["column"], d["code"]) for d in pilot.defects if d["level"] == "row"}
     assert listed == pilot.quarantined
     assert {entry[4] for entry in listed} == ROW_CODES
     # One reason per defective row (a DUPLICATE_KEY pair is two rows).
@@ -240,7 +264,15 @@ def test_defects_json_lists_exactly_the_quarantined_rows(pilot):
 def test_defect_entries_are_well_formed_and_point_at_real_things(pilot):
     assert pilot.defects == sorted(
         pilot.defects,
-        key=lambda d: (d["window"], d["submission_id"], d["path"], d["file"] or "", d["line"] or 0, d["column"] or "", d["code"]),
+        key=lambda d: (
+            d["window"],
+            d["submission_id"],
+            d["path"],
+            d["file"] or "",
+            d["line"] or 0,
+            d["column"] or "",
+            d["code"],
+        ),
     )
     assert pilot.summary.defects == len(pilot.defects)
     landed = {s.path: s for s in pilot.landed}
@@ -383,7 +415,8 @@ def test_one_in_five_successful_completers_re_presents_within_a_year(pilot):
             initial_days[attributes].append((_day(r["assessment_date"]), r["pbr_id"]))
     cutoff = last_day(LAST) - dt.timedelta(days=365)
     completed = [
-        r for r in pilot.final["episodes"].values()
+        r
+        for r in pilot.final["episodes"].values()
         if r["discharge_reason"] in ("80", "81", "82") and _day(r["discharge_date"]) <= cutoff and r["pbr_id"] in person
     ]
     assert len(completed) > 500
@@ -423,7 +456,7 @@ def test_oxfordshire_users_convert_from_harm_minimisation_to_recovery(pilot):
     for r in pilot.final["episodes"].values():
         episodes[r["pbr_id"]].append(r)
     conversions = 0
-    for pbr_id, records in episodes.items():
+    for records in episodes.values():
         harm_min = [e for e in records if e["_submitter"] == "OXF-OXHEALTH" and e["pathway"] == "HARM_MIN"]
         recovery = [e for e in records if e["_submitter"] == "OXF-LIFELINE" and e["pathway"] == "RECOVERY"]
         conversions += any(r["triage_date"] > h["triage_date"] for h in harm_min for r in recovery)
@@ -434,9 +467,11 @@ def test_health_and_offending_move_the_right_way(pilot):
     tops = list(pilot.final["top"].values())
     starts = [t for t in tops if t["stage"] == "S"]
     later = [t for t in tops if t["stage"] in ("R", "E")]
+
     def mean(rows, column):
         values = [int(r[column]) for r in rows if r[column] != ""]
         return sum(values) / len(values)
+
     assert mean(later, "quality_of_life") > mean(starts, "quality_of_life") + 1
     injecting_start = _share(sum(t["injecting_days"] not in ("", "0") for t in starts), len(starts))
     injecting_later = _share(sum(t["injecting_days"] not in ("", "0") for t in later), len(later))
@@ -465,7 +500,9 @@ def test_most_records_arrive_on_time_and_a_few_late(pilot):
     late = Counter()
     for record in pilot.final["top"].values():
         event = _window_of(_day(record["top_date"]))
-        late[(int(record["_window"][:4]) * 12 + int(record["_window"][5:])) - (int(event[:4]) * 12 + int(event[5:]))] += 1
+        late[
+            (int(record["_window"][:4]) * 12 + int(record["_window"][5:])) - (int(event[:4]) * 12 + int(event[5:]))
+        ] += 1
     total = sum(late.values())
     assert min(late) == 0 and max(late) == 3
     assert abs(_share(total - late[0], total) - 0.06) <= 0.02
@@ -490,7 +527,16 @@ def test_national_scale_writes_its_extra_areas_configuration(tmp_path):
         text = path.read_text(encoding="utf-8")
         assert text.startswith("#") and "ILLUSTRATIVE" in text.split("area:")[0]
         data = yaml.safe_load(text)
-        assert re.match(r"^[A-Z]{3}$", data["area"]) and data["area"] not in {"BRF", "ENF", "KNT", "LIN", "OXF", "STP", "WAK", "WIG"}
+        assert re.match(r"^[A-Z]{3}$", data["area"]) and data["area"] not in {
+            "BRF",
+            "ENF",
+            "KNT",
+            "LIN",
+            "OXF",
+            "STP",
+            "WAK",
+            "WIG",
+        }
         codes.add(data["area"])
         assert all(c["start"] == dt.date(2012, 4, 1) for c in data["contracts"])
         assert sorted(b["band"] for b in data["schedules"][0]["bands"]) == [1, 2, 3]
@@ -503,13 +549,16 @@ def test_national_scale_writes_its_extra_areas_configuration(tmp_path):
     config = read_config(summary.config_dir)
     landed = read_landing(out)
     assert {s.name_parts[0] for s in landed if s.name_parts} - set(config.roles) <= {
-        d["submission_id"].rsplit("_", 2)[0] for d in json.loads(defects_path(out).read_text()) if d["code"] == "UNKNOWN_SUBMITTER"
+        d["submission_id"].rsplit("_", 2)[0]
+        for d in json.loads(defects_path(out).read_text())
+        if d["code"] == "UNKNOWN_SUBMITTER"
     }
     # About 300,000 journeys a year: one month's INITIAL assessments.
     assert 300_000 / 12 * 0.8 <= summary.journeys <= 300_000 / 12 * 1.2
 
 
 # The generator takes its tables from the specification (data_contracts/tables.py).
+
 
 def test_the_generator_writes_every_column_of_the_specification_in_its_order():
     for name, table in RETURN_TABLES.items():
@@ -548,22 +597,33 @@ def test_a_missing_column_defect_drops_a_required_column_that_is_not_the_key():
 
 # The generator is a tool, not the runtime (docs/generator.md).
 
+
 def _python(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          cwd=Path(__file__).resolve().parents[1], check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
+    )
 
 
 def test_the_pipeline_does_not_import_the_generator():
-    found = _python("import sys, pbr_pipeline.definitions, pbr_pipeline.cli\n"
-                    "print(sorted(m for m in sys.modules if m.startswith('pbr_pipeline.generate')))")
+    found = _python(
+        "import sys, pbr_pipeline.definitions, pbr_pipeline.cli\n"
+        "print(sorted(m for m in sys.modules if m.startswith('pbr_pipeline.generate')))"
+    )
     assert found.returncode == 0, found.stderr
     assert found.stdout.strip() == "[]"
 
 
 def test_generate_without_its_extra_says_which_extra_in_one_line(tmp_path):
     # numpy made unimportable, as in an install without the 'generate' extra that lacked it.
-    run = _python("import sys\nfrom pbr_pipeline.cli import main\nsys.modules['numpy'] = None\n"
-                  f"sys.exit(main(['generate', '--out', {str(tmp_path / 'out')!r}, '--from', '2012-04', '--to', '2012-04']))")
+    run = _python(
+        "import sys\nfrom pbr_pipeline.cli import main\nsys.modules['numpy'] = None\n"
+        f"sys.exit(main(['generate', '--out', {str(tmp_path / 'out')!r}, '--from', '2012-04', '--to', '2012-04']))"
+    )
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
         "pbr: the generator needs numpy: install the 'generate' extra (pip install 'pbr_pipeline[generate]')"

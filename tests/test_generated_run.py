@@ -47,7 +47,15 @@ def test_every_row_defect_is_quarantined_and_no_clean_row_is(generated_run):
     assert missing == []
     assert set(reasons) == {(d["path"], d["file"], d["line"]) for d in listed}
     assert {d["code"] for d in listed} == {
-        "REQUIRED", "TYPE", "RANGE", "CODE", "PATTERN", "DATE_ORDER", "FUTURE_DATE", "AREA_MISMATCH", "DUPLICATE_KEY",
+        "REQUIRED",
+        "TYPE",
+        "RANGE",
+        "CODE",
+        "PATTERN",
+        "DATE_ORDER",
+        "FUTURE_DATE",
+        "AREA_MISMATCH",
+        "DUPLICATE_KEY",
     }
 
 
@@ -80,7 +88,9 @@ def test_cumulative_payments_equal_entitlement_for_every_provider_and_window(gen
         """
     )
     assert breaches == []
-    assert generated_run.query("SELECT count(DISTINCT payment_window), count(DISTINCT provider) FROM marts.payment_lines") == [(24, 11)]
+    assert generated_run.query(
+        "SELECT count(DISTINCT payment_window), count(DISTINCT provider) FROM marts.payment_lines"
+    ) == [(24, 11)]
     assert generated_run.query("SELECT count(*) > 0 FROM marts.payment_lines WHERE status = 'REVERSAL'") == [(True,)]
 
 
@@ -109,7 +119,13 @@ def test_the_console_shows_each_window_and_stage_then_the_summary_and_nothing_el
     # the analysts' copy once.
     whole = f"{WINDOWS[0]}..{WINDOWS[-1]}"
     assert [stage for window, stage in progress if window == whole] == [
-        "config", "ingest", "dbt", "dbt", "checkpoint", "payments"]
+        "config",
+        "ingest",
+        "dbt",
+        "dbt",
+        "checkpoint",
+        "payments",
+    ]
     assert [window for window, stage in progress if stage == "payments" and window != whole] == WINDOWS
     # A warning for each window with a return missing, counting exactly the missing ones.
     warned = {m.group(1): int(m.group(2)) for line in lines if (m := MISSING_LINE.match(line))}
@@ -177,12 +193,12 @@ def test_rerun_is_byte_identical_and_final_runs_close_their_windows(changed_run)
     late = resend(changed_run, "OXF-LIFELINE", LAST, 9)
     changed_run.pbr("run", "--window", LAST)
     assert export_bytes(changed_run, LAST) == before
-    assert changed_run.query(
-        "SELECT status, reason FROM quality.submissions WHERE submission_id = ?", [late.name]
-    ) == [("REJECTED", "WINDOW_CLOSED")]
-    assert changed_run.query("SELECT status, finalized_by FROM marts.payment_runs WHERE payment_window = ?", [LAST]) == [
-        ("FINAL", "Commissioning Officer")
+    assert changed_run.query("SELECT status, reason FROM quality.submissions WHERE submission_id = ?", [late.name]) == [
+        ("REJECTED", "WINDOW_CLOSED")
     ]
+    assert changed_run.query(
+        "SELECT status, finalized_by FROM marts.payment_runs WHERE payment_window = ?", [LAST]
+    ) == [("FINAL", "Commissioning Officer")]
     second = changed_run.pbr("finalize", "--window", LAST, "--by", "Someone", check=False)
     assert (second.returncode, second.stderr.strip()) == (2, f"pbr: the payment run for {LAST} is already final")
 
@@ -200,7 +216,9 @@ def test_a_failed_run_leaves_the_last_good_state(changed_run):
     resend(changed_run, "WIG-ADS", "2014-04", 1)
     blocked = changed_run.root / "not-a-folder"
     blocked.write_text("a file")
-    result = changed_run.pbr("run", "--window", "2014-04", check=False, env={"PBR_EXPORT_DIR": str(blocked / "exports")})
+    result = changed_run.pbr(
+        "run", "--window", "2014-04", check=False, env={"PBR_EXPORT_DIR": str(blocked / "exports")}
+    )
     assert result.returncode == 1
     reason = result.stderr.strip().splitlines()[-1]
     assert reason.startswith("pbr: run for 2014-04 failed at payment_run")
@@ -215,7 +233,10 @@ def test_analysts_can_query_while_a_run_is_going(changed_run):
         runs_before = reader.execute("SELECT count(*) FROM marts.payment_runs").fetchone()[0]
         running = subprocess.Popen(
             [sys.executable, "-m", "pbr_pipeline.cli", "run", "--window", LAST],
-            env=changed_run.env(), cwd=changed_run.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=changed_run.env(),
+            cwd=changed_run.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         answered = 0
         while running.poll() is None:
@@ -249,8 +270,15 @@ sys.exit(0 if result.success else 1)
 
 def test_a_window_run_by_a_ui_backfill_runs_every_step(changed_run):
     window = "2014-04"
-    result = subprocess.run([sys.executable, "-c", RUN_AS_UI_BACKFILL, f"{window}-01"], env=changed_run.env(),
-                            cwd=changed_run.root, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_AS_UI_BACKFILL, f"{window}-01"],
+        env=changed_run.env(),
+        cwd=changed_run.root,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    assert changed_run.query("SELECT status FROM marts.payment_runs WHERE payment_window = ?", [window]) == [("PROVISIONAL",)]
+    assert changed_run.query("SELECT status FROM marts.payment_runs WHERE payment_window = ?", [window]) == [
+        ("PROVISIONAL",)
+    ]
     assert (changed_run.exports / window / "summary.csv").exists()

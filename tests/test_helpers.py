@@ -55,7 +55,12 @@ def test_dbt_vars_name_only_the_absolute_warehouse(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert json.loads(dbt_vars(Path("relative/w.duckdb"))) == {"warehouse": f"{tmp_path}/relative/w.duckdb"}
     assert dbt_build_args(Path("/w/pbr.duckdb")) == [
-        "build", "--vars", '{"warehouse": "/w/pbr.duckdb"}', "--exclude", "resource_type:unit_test"]
+        "build",
+        "--vars",
+        '{"warehouse": "/w/pbr.duckdb"}',
+        "--exclude",
+        "resource_type:unit_test",
+    ]
 
 
 def test_partition_keys_map_to_windows():
@@ -90,7 +95,9 @@ def test_sensor_requests_only_windows_with_new_submissions(tmp_path):
         "2012-04": ["2012-04/OXF-AQUARIUS_2012-04_01"],
         "2012-05": ["2012-05/OXF-AQUARIUS_2012-05_01.zip"],
     }
-    assert new_sources(landed, {"2012-04/OXF-AQUARIUS_2012-04_01"}) == {"2012-05": ["2012-05/OXF-AQUARIUS_2012-05_01.zip"]}
+    assert new_sources(landed, {"2012-04/OXF-AQUARIUS_2012-04_01"}) == {
+        "2012-05": ["2012-05/OXF-AQUARIUS_2012-05_01.zip"]
+    }
     assert new_sources(landed, set(landed["2012-04"] + landed["2012-05"])) == {}
 
 
@@ -119,16 +126,25 @@ def con():
 
 def test_runs_go_in_window_order():
     check_run_order([], "2012-04")
-    with pytest.raises(PaymentRunError, match=r"^no payment run yet: the first must be for 2012-04 \(pbr run --from 2012-04 --to 2013-01\)$"):
+    with pytest.raises(
+        PaymentRunError,
+        match=r"^no payment run yet: the first must be for 2012-04 \(pbr run --from 2012-04 --to 2013-01\)$",
+    ):
         check_run_order([], "2013-01")
     with pytest.raises(PaymentRunError, match=r"^2012-03 is before the first window 2012-04$"):
         check_run_order([], "2012-03")
     runs = ["2012-04", "2012-05", "2012-06"]
     check_run_order(runs, "2012-07")
     check_run_order(runs, "2012-06")  # a re-run of the latest window
-    with pytest.raises(PaymentRunError, match=r"the payment run for 2012-07 has not been run: runs go in window order \(pbr run --from 2012-07 --to 2012-08\)"):
+    with pytest.raises(
+        PaymentRunError,
+        match=r"the payment run for 2012-07 has not been run: runs go in window order \(pbr run --from 2012-07 --to 2012-08\)",
+    ):
         check_run_order(runs, "2012-08")
-    with pytest.raises(PaymentRunError, match=r"^the runs for 2012-05..2012-06 build on the run for 2012-04: re-run them with it, in order \(pbr run --from 2012-04 --to 2012-06\)$"):
+    with pytest.raises(
+        PaymentRunError,
+        match=r"^the runs for 2012-05..2012-06 build on the run for 2012-04: re-run them with it, in order \(pbr run --from 2012-04 --to 2012-06\)$",
+    ):
         check_run_order(runs, "2012-04")
     with pytest.raises(PaymentRunError, match="2012-05..2012-06 build"):
         check_run_order(runs, "2012-04", rerun_through="2012-05")
@@ -151,17 +167,23 @@ def test_finalize_is_recorded_once_with_the_files_it_must_reproduce(con, tmp_pat
         finalize(con, "2013-01", "Ann Analyst", tmp_path)
     run_at = con.execute("SELECT run_at FROM marts.payment_runs").fetchone()[0]
     record_run(con, "2013-01", "f1", RunTotals(3, Decimal("250.00")), "key-1")
-    assert con.execute(
-        "SELECT status, finalized_by, lines, net_amount, run_at FROM marts.payment_runs"
-    ).fetchall() == [("FINAL", "Ann Analyst", 3, Decimal("250.00"), run_at)]
-    assert con.execute("SELECT file FROM quality.final_files ORDER BY 1").fetchall() == [("statement_X.csv",), ("summary.csv",)]
+    assert con.execute("SELECT status, finalized_by, lines, net_amount, run_at FROM marts.payment_runs").fetchall() == [
+        ("FINAL", "Ann Analyst", 3, Decimal("250.00"), run_at)
+    ]
+    assert con.execute("SELECT file FROM quality.final_files ORDER BY 1").fetchall() == [
+        ("statement_X.csv",),
+        ("summary.csv",),
+    ]
     check_final_run_reproduced(con, "2013-01", "f1", {"summary.csv": b"s\n", "statement_X.csv": b"x\n"})
     with pytest.raises(PaymentRunError, match=r"statement file\(s\) statement_X.csv differ from the final ones"):
         check_final_run_reproduced(con, "2013-01", "f1", {"summary.csv": b"s\n", "statement_X.csv": b"y\n"})
     with pytest.raises(PaymentRunError, match="the submissions it sees have changed"):
         check_final_run_reproduced(con, "2013-01", "f2", {})
     con.execute("UPDATE marts.payment_lines SET contract_id = 'C-2' WHERE payment_window = '2013-01'")
-    with pytest.raises(PaymentRunError, match=r"did not reproduce: 2 line\(s\) differ from the final ones \(first: J#1\|ATTACHMENT\| NEW\)"):
+    with pytest.raises(
+        PaymentRunError,
+        match=r"did not reproduce: 2 line\(s\) differ from the final ones \(first: J#1\|ATTACHMENT\| NEW\)",
+    ):
         check_final_run_reproduced(con, "2013-01", "f1", {"summary.csv": b"s\n", "statement_X.csv": b"x\n"})
 
 
@@ -176,23 +198,45 @@ def test_locations_follow_the_warehouse_unless_set(tmp_path):
     defaults = Settings.from_env({})
     data = Path("data").resolve()
     assert (defaults.warehouse, defaults.export_dir, defaults.analyst_warehouse, defaults.log_dir) == (
-        data / "warehouse" / "pbr.duckdb", data / "exports", data / "warehouse" / "pbr_analyst.duckdb", data / "logs")
+        data / "warehouse" / "pbr.duckdb",
+        data / "exports",
+        data / "warehouse" / "pbr_analyst.duckdb",
+        data / "logs",
+    )
     alone = Settings.from_env({"PBR_WAREHOUSE": str(tmp_path / "w" / "mine.duckdb")})
     folder = tmp_path / "w"
     assert (alone.export_dir, alone.validation_dir, alone.log_dir, alone.dbt_docs_dir, alone.analyst_warehouse) == (
-        folder / "exports", folder / "validation", folder / "logs", folder / "dbt_docs", folder / "mine_analyst.duckdb")
+        folder / "exports",
+        folder / "validation",
+        folder / "logs",
+        folder / "dbt_docs",
+        folder / "mine_analyst.duckdb",
+    )
     explicit = Settings.from_env({"PBR_WAREHOUSE": str(folder / "mine.duckdb"), "PBR_LOG_DIR": str(tmp_path / "logs")})
     assert explicit.log_dir == tmp_path / "logs" and explicit.export_dir == folder / "exports"
     with pytest.raises(SettingsError, match="PBR_PSEUDONYM_KEY is set but empty"):
         Settings.from_env({"PBR_PSEUDONYM_KEY": ""})
     assert Settings.from_env({"PBR_PSEUDONYM_KEY": DEVELOPMENT_PSEUDONYM_KEY}).using_development_key
-    assert Settings.from_env({}).pseudonym_key_id == DEVELOPMENT_KEY_ID != Settings.from_env({"PBR_PSEUDONYM_KEY": "k"}).pseudonym_key_id
+    assert (
+        Settings.from_env({}).pseudonym_key_id
+        == DEVELOPMENT_KEY_ID
+        != Settings.from_env({"PBR_PSEUDONYM_KEY": "k"}).pseudonym_key_id
+    )
 
 
-@pytest.mark.parametrize("cell, written", [
-    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1+2", "'+1+2"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("-A1", "'-A1"), ("\tx", "'\tx"), ("-250.00", "-250.00"), ("-3", "-3"), ("OXF-HM", "OXF-HM"),
-])
+@pytest.mark.parametrize(
+    "cell, written",
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1+2", "'+1+2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-A1", "'-A1"),
+        ("\tx", "'\tx"),
+        ("-250.00", "-250.00"),
+        ("-3", "-3"),
+        ("OXF-HM", "OXF-HM"),
+    ],
+)
 def test_no_csv_cell_is_read_as_a_formula(cell, written):
     assert defused(cell) == written
     assert next(csv.reader(io.StringIO(csv_text(["c"], [(cell,)]).decode()[2:]))) == [written]
@@ -216,7 +260,10 @@ def test_the_warehouse_lock_names_its_holder_and_dies_with_it(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(warehouse)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(WarehouseBusy, match=rf"^the warehouse pbr.duckdb is in use by pid {holder.pid} \(holder for a test\) since "):
+        with pytest.raises(
+            WarehouseBusy,
+            match=rf"^the warehouse pbr.duckdb is in use by pid {holder.pid} \(holder for a test\) since ",
+        ):
             with warehouse_lock(warehouse):
                 pass
     finally:
@@ -246,32 +293,46 @@ def test_statement_summary_table_lists_each_provider_and_the_total(tmp_path):
 
 
 def test_statement_metadata_shows_net_due_per_provider_and_each_statement_start():
-    statement = ("payment_window,line_key,amount\n" + "".join(f"2014-03,K-{i}|OUTCOME|D2,10.00\n" for i in range(5))).encode()
+    statement = (
+        "payment_window,line_key,amount\n" + "".join(f"2014-03,K-{i}|OUTCOME|D2,10.00\n" for i in range(5))
+    ).encode()
     files = {
         "summary.csv": b"payment_window,area,provider,lines,new_amount,reversal_amount,net_amount_due\n"
-                       b"2014-03,KNT,KNT-CRI,5,50.00,0.00,50.00\n2014-03,WIG,WIG-ADS,0,0.00,0.00,0.00\n",
+        b"2014-03,KNT,KNT-CRI,5,50.00,0.00,50.00\n2014-03,WIG,WIG-ADS,0,0.00,0.00,0.00\n",
         "statement_KNT-CRI.csv": statement,
         "statement_WIG-ADS.csv": b"payment_window,line_key,amount\n",
     }
     metadata = statement_metadata(Path("/exports/2014-03"), files)
     assert metadata["files"] == 3
     assert metadata["net_due_by_provider"].md_str.splitlines() == [
-        "| area | provider | lines | net due |", "| --- | --- | ---: | ---: |",
-        "| KNT | KNT-CRI | 5 | 50.00 |", "| WIG | WIG-ADS | 0 | 0.00 |"]
+        "| area | provider | lines | net due |",
+        "| --- | --- | ---: | ---: |",
+        "| KNT | KNT-CRI | 5 | 50.00 |",
+        "| WIG | WIG-ADS | 0 | 0.00 |",
+    ]
     assert metadata["statement_preview"].md_str.splitlines() == [
         "```",
-        "statement_KNT-CRI.csv: 5 lines", "payment_window,line_key,amount",
-        "2014-03,K-0|OUTCOME|D2,10.00", "2014-03,K-1|OUTCOME|D2,10.00", "2014-03,K-2|OUTCOME|D2,10.00",
+        "statement_KNT-CRI.csv: 5 lines",
+        "payment_window,line_key,amount",
+        "2014-03,K-0|OUTCOME|D2,10.00",
+        "2014-03,K-1|OUTCOME|D2,10.00",
+        "2014-03,K-2|OUTCOME|D2,10.00",
         "",
-        "statement_WIG-ADS.csv: 0 lines", "payment_window,line_key,amount",
-        "```"]
+        "statement_WIG-ADS.csv: 0 lines",
+        "payment_window,line_key,amount",
+        "```",
+    ]
 
 
 def test_the_manifest_is_current_until_a_dbt_file_is_newer(tmp_path):
     project = tmp_path / "dbt_project"
     (project / "models").mkdir(parents=True)
     (project / "target").mkdir()
-    model, notes, manifest = project / "models" / "m.sql", project / "models" / "notes.txt", project / "target" / "manifest.json"
+    model, notes, manifest = (
+        project / "models" / "m.sql",
+        project / "models" / "notes.txt",
+        project / "target" / "manifest.json",
+    )
     assert not manifest_is_current(project, manifest)  # never parsed
     for path, at in ((model, 1_000), (notes, 1_000), (manifest, 2_000)):
         path.write_text("x")

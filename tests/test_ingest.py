@@ -34,7 +34,13 @@ def status_of(env, submission_id):
 def test_submission_names_parse():
     assert parse_submission_name("OXF-LIFELINE_2012-06_01") == SubmissionName("OXF-LIFELINE", "2012-06", 1)
     assert parse_submission_name("DWP_2013-02_12.zip") == SubmissionName("DWP", "2013-02", 12)
-    for bad in ("OXF-LIFELINE_2012-13_01", "OXF-LIFELINE_2012-06_1", "OXF-LIFELINE_2012-06_00", "oxf_2012-06_01", "notes"):
+    for bad in (
+        "OXF-LIFELINE_2012-13_01",
+        "OXF-LIFELINE_2012-06_1",
+        "OXF-LIFELINE_2012-06_00",
+        "oxf_2012-06_01",
+        "notes",
+    ):
         assert parse_submission_name(bad) is None, bad
 
 
@@ -42,7 +48,15 @@ def test_pseudonymisation_helpers():
     assert attributor_hash(b"k", "AB", "1980-05-01", "M") == attributor_hash(b"k", "AB", "1980-05-01", "M")
     assert attributor_hash(b"k", "AB", "1980-05-01", "M") != attributor_hash(b"other", "AB", "1980-05-01", "M")
     assert len(attributor_hash(b"k", "AB", "1980-05-01", "M")) == 64
-    assert [age_band(a) for a in (18, 24, 25, 44, 64, 65, 100)] == ["18-24", "18-24", "25-34", "35-44", "55-64", "65+", "65+"]
+    assert [age_band(a) for a in (18, 24, 25, 44, 64, 65, 100)] == [
+        "18-24",
+        "18-24",
+        "25-34",
+        "35-44",
+        "55-64",
+        "65+",
+        "65+",
+    ]
 
 
 def good_assessments():
@@ -50,15 +64,60 @@ def good_assessments():
 
 
 REJECTIONS = {
-    "MANIFEST_MISSING": lambda landing: write_submission(landing, "OXF-AQUARIUS", "2012-04", 1, good_assessments(), omit_manifest=True),
-    "NAME_MISMATCH": lambda landing: write_submission(landing, "OXF-AQUARIUS", "2012-04", 1, good_assessments(), manifest_overrides={"seq": 2}),
+    "MANIFEST_MISSING": lambda landing: write_submission(
+        landing, "OXF-AQUARIUS", "2012-04", 1, good_assessments(), omit_manifest=True
+    ),
+    "NAME_MISMATCH": lambda landing: write_submission(
+        landing, "OXF-AQUARIUS", "2012-04", 1, good_assessments(), manifest_overrides={"seq": 2}
+    ),
     "UNKNOWN_SUBMITTER": lambda landing: write_submission(landing, "OXF-NOBODY", "2012-04", 1, good_assessments()),
-    "TABLE_NOT_ALLOWED": lambda landing: write_submission(landing, "OXF-AQUARIUS", "2012-04", 1, {"episodes.csv": csv_bytes("episodes", [EPISODE])}),
-    "FILE_MISSING": lambda landing: write_submission(landing, "OXF-AQUARIUS", "2012-04", 1, {}, listed={"assessments.csv": {"rows": 1, "sha256": "0" * 64}}),
-    "CHECKSUM_MISMATCH": lambda landing: write_submission(landing, "OXF-AQUARIUS", "2012-04", 1, good_assessments(), listed={"assessments.csv": {"rows": 1, "sha256": "0" * 64}}),
-    "ENCODING": lambda landing: write_submission(landing, "OXF-AQUARIUS", "2012-04", 1, {"assessments.csv": csv_bytes("assessments", [ASSESSMENT]).replace(b"AB", b"\xc9B")}),
-    "ROWCOUNT_MISMATCH": lambda landing: write_submission(landing, "OXF-AQUARIUS", "2012-04", 1, good_assessments(), listed={"assessments.csv": {"rows": 2, "sha256": __import__("hashlib").sha256(csv_bytes("assessments", [ASSESSMENT])).hexdigest()}}),
-    "MISSING_COLUMN": lambda landing: write_submission(landing, "OXF-AQUARIUS", "2012-04", 1, {"assessments.csv": csv_bytes("assessments", [ASSESSMENT.replace(",M,", ",")], header="assessment_id,pbr_id,initials,date_of_birth,assessment_date,assessment_type,tariff_band,primary_substance,secondary_substance,pathway,referred_to,deleted")}),
+    "TABLE_NOT_ALLOWED": lambda landing: write_submission(
+        landing, "OXF-AQUARIUS", "2012-04", 1, {"episodes.csv": csv_bytes("episodes", [EPISODE])}
+    ),
+    "FILE_MISSING": lambda landing: write_submission(
+        landing, "OXF-AQUARIUS", "2012-04", 1, {}, listed={"assessments.csv": {"rows": 1, "sha256": "0" * 64}}
+    ),
+    "CHECKSUM_MISMATCH": lambda landing: write_submission(
+        landing,
+        "OXF-AQUARIUS",
+        "2012-04",
+        1,
+        good_assessments(),
+        listed={"assessments.csv": {"rows": 1, "sha256": "0" * 64}},
+    ),
+    "ENCODING": lambda landing: write_submission(
+        landing,
+        "OXF-AQUARIUS",
+        "2012-04",
+        1,
+        {"assessments.csv": csv_bytes("assessments", [ASSESSMENT]).replace(b"AB", b"\xc9B")},
+    ),
+    "ROWCOUNT_MISMATCH": lambda landing: write_submission(
+        landing,
+        "OXF-AQUARIUS",
+        "2012-04",
+        1,
+        good_assessments(),
+        listed={
+            "assessments.csv": {
+                "rows": 2,
+                "sha256": __import__("hashlib").sha256(csv_bytes("assessments", [ASSESSMENT])).hexdigest(),
+            }
+        },
+    ),
+    "MISSING_COLUMN": lambda landing: write_submission(
+        landing,
+        "OXF-AQUARIUS",
+        "2012-04",
+        1,
+        {
+            "assessments.csv": csv_bytes(
+                "assessments",
+                [ASSESSMENT.replace(",M,", ",")],
+                header="assessment_id,pbr_id,initials,date_of_birth,assessment_date,assessment_type,tariff_band,primary_substance,secondary_substance,pathway,referred_to,deleted",
+            )
+        },
+    ),
 }
 
 
@@ -74,7 +133,9 @@ def test_each_rejection_code_rejects_the_whole_submission(env, code):
 def test_a_corrupt_zip_and_a_file_that_is_not_csv_are_rejected_with_encoding(env):
     (env.landing / "2012-04").mkdir(parents=True)
     (env.landing / "2012-04" / "OXF-AQUARIUS_2012-04_01.zip").write_bytes(b"PK\x03\x04 this is not a zip")
-    write_submission(env.landing, "OXF-LIFELINE", "2012-04", 1, {"episodes.csv": b'episode_id,pbr_id\n"H1,OXF-000001\n'})
+    write_submission(
+        env.landing, "OXF-LIFELINE", "2012-04", 1, {"episodes.csv": b'episode_id,pbr_id\n"H1,OXF-000001\n'}
+    )
     outcomes = {o.submission_id: (o.status, o.reason) for o in env.ingest().outcomes}
     assert outcomes == {
         "OXF-AQUARIUS_2012-04_01": ("REJECTED", "ENCODING"),
@@ -85,8 +146,14 @@ def test_a_corrupt_zip_and_a_file_that_is_not_csv_are_rejected_with_encoding(env
 def test_the_first_applicable_code_in_spec_order_is_recorded(env):
     # Both a wrong checksum and a missing column: CHECKSUM_MISMATCH comes first in the table.
     content = csv_bytes("assessments", ["AQ1,OXF-000001"], header="assessment_id,pbr_id")
-    write_submission(env.landing, "OXF-AQUARIUS", "2012-04", 1, {"assessments.csv": content},
-                     listed={"assessments.csv": {"rows": 1, "sha256": "f" * 64}})
+    write_submission(
+        env.landing,
+        "OXF-AQUARIUS",
+        "2012-04",
+        1,
+        {"assessments.csv": content},
+        listed={"assessments.csv": {"rows": 1, "sha256": "f" * 64}},
+    )
     assert [(o.reason) for o in env.ingest().outcomes] == ["CHECKSUM_MISMATCH"]
 
 
@@ -103,9 +170,19 @@ def test_stale_seq_duplicate_and_supersession(env):
     }
     assert env.query("SELECT count(*) FROM raw.assessments") == [(1,)]
     # Seq 03 replaces seq 02 entirely.
-    write_submission(env.landing, "OXF-AQUARIUS", "2012-04", 3, {"assessments.csv": csv_bytes("assessments", [ASSESSMENT.replace("AQ1", "AQ9")])})
+    write_submission(
+        env.landing,
+        "OXF-AQUARIUS",
+        "2012-04",
+        3,
+        {"assessments.csv": csv_bytes("assessments", [ASSESSMENT.replace("AQ1", "AQ9")])},
+    )
     env.ingest()
-    statuses = dict(env.query("SELECT submission_id || ':' || status, seq FROM quality.submissions WHERE status IN ('LOADED', 'SUPERSEDED')"))
+    statuses = dict(
+        env.query(
+            "SELECT submission_id || ':' || status, seq FROM quality.submissions WHERE status IN ('LOADED', 'SUPERSEDED')"
+        )
+    )
     assert statuses == {"OXF-AQUARIUS_2012-04_02:SUPERSEDED": 2, "OXF-AQUARIUS_2012-04_03:LOADED": 3}
 
 
@@ -113,9 +190,18 @@ def test_window_closed_after_a_final_run(env):
     with connect(env.warehouse) as con:
         con.execute("INSERT INTO marts.payment_runs (payment_window, status) VALUES ('2012-05', 'FINAL')")
     write_submission(env.landing, "OXF-AQUARIUS", "2012-05", 1, good_assessments())
-    write_submission(env.landing, "OXF-LIFELINE", "2012-06", 1, {"episodes.csv": csv_bytes("episodes", ["L1,OXF-000001,RECOVERY,2012-06-01,2012-06-02,,,"])})
+    write_submission(
+        env.landing,
+        "OXF-LIFELINE",
+        "2012-06",
+        1,
+        {"episodes.csv": csv_bytes("episodes", ["L1,OXF-000001,RECOVERY,2012-06-01,2012-06-02,,,"])},
+    )
     outcomes = {o.submission_id: (o.status, o.reason) for o in env.ingest("2012-06").outcomes}
-    assert outcomes == {"OXF-AQUARIUS_2012-05_01": ("REJECTED", "WINDOW_CLOSED"), "OXF-LIFELINE_2012-06_01": ("LOADED", None)}
+    assert outcomes == {
+        "OXF-AQUARIUS_2012-05_01": ("REJECTED", "WINDOW_CLOSED"),
+        "OXF-LIFELINE_2012-06_01": ("LOADED", None),
+    }
 
 
 def test_submissions_for_later_windows_wait_for_their_run(env):
@@ -143,10 +229,18 @@ QUARANTINE_CASES = {
             "AQ12,OXF-12,,,,,,,,,,,Y",
         ],
         {
-            (3, "tariff_band", "REQUIRED"), (4, "tariff_band", "TYPE"), (5, "date_of_birth", "RANGE"),
-            (6, "tariff_band", "CODE"), (7, "initials", "PATTERN"), (8, "assessment_date", "FUTURE_DATE"),
-            (9, "pbr_id", "AREA_MISMATCH"), (10, "secondary_substance", "CODE"), (11, "referred_to", "CODE"),
-            (12, "assessment_id", "DUPLICATE_KEY"), (13, "assessment_id", "DUPLICATE_KEY"), (14, "pbr_id", "PATTERN"),
+            (3, "tariff_band", "REQUIRED"),
+            (4, "tariff_band", "TYPE"),
+            (5, "date_of_birth", "RANGE"),
+            (6, "tariff_band", "CODE"),
+            (7, "initials", "PATTERN"),
+            (8, "assessment_date", "FUTURE_DATE"),
+            (9, "pbr_id", "AREA_MISMATCH"),
+            (10, "secondary_substance", "CODE"),
+            (11, "referred_to", "CODE"),
+            (12, "assessment_id", "DUPLICATE_KEY"),
+            (13, "assessment_id", "DUPLICATE_KEY"),
+            (14, "pbr_id", "PATTERN"),
         },
     ),
     "episodes": (
@@ -161,8 +255,12 @@ QUARANTINE_CASES = {
             "H8,OXF-000008,,,,,,Y",
         ],
         {
-            (3, "triage_date", "DATE_ORDER"), (4, "discharge_reason", "REQUIRED"), (5, "discharge_date", "REQUIRED"),
-            (6, "discharge_reason", "CODE"), (7, "discharge_date", "DATE_ORDER"), (8, "triage_date", "TYPE"),
+            (3, "triage_date", "DATE_ORDER"),
+            (4, "discharge_reason", "REQUIRED"),
+            (5, "discharge_date", "REQUIRED"),
+            (6, "discharge_reason", "CODE"),
+            (7, "discharge_date", "DATE_ORDER"),
+            (8, "triage_date", "TYPE"),
         },
     ),
     "top": (
@@ -177,8 +275,12 @@ QUARANTINE_CASES = {
             "T8,OXF-000008,H1,2012-04-10,S,2.5,,,,,,,,,,,,,,,,,,",
         ],
         {
-            (3, "opiates_days", "RANGE"), (4, "stage", "CODE"), (5, "alcohol_units", "RANGE"),
-            (6, "quality_of_life", "RANGE"), (7, "acute_housing_problem", "CODE"), (8, "episode_id", "REQUIRED"),
+            (3, "opiates_days", "RANGE"),
+            (4, "stage", "CODE"),
+            (5, "alcohol_units", "RANGE"),
+            (6, "quality_of_life", "RANGE"),
+            (7, "acute_housing_problem", "CODE"),
+            (8, "episode_id", "REQUIRED"),
             (9, "opiates_days", "TYPE"),
         },
     ),
@@ -201,39 +303,101 @@ def test_each_quarantine_reason_on_its_own_row(env, table):
 
 
 def test_other_tables_reasons(env):
-    write_submission(env.landing, "OXF-POLICE", "2012-04", 1, {"offences.csv": csv_bytes("offences", [
-        "P1,OXF-000001,2012-03-01,2012-02-01,ACQUISITIVE,", "P2,OXF-000001,2012-03-01,2012-03-02,THEFT,",
-    ])})
-    write_submission(env.landing, "DWP", "2012-04", 1, {"employment.csv": csv_bytes("employment", [
-        "W1,WIG-000001,2012-03-01,,", "W2,OXF-000001,2012-03-01,2012-02-01,",
-    ])})
-    write_submission(env.landing, "OXF-OXHEALTH", "2012-04", 1, {"interventions.csv": csv_bytes("interventions", [
-        "I1,OXF-000001,HEPB_COURSE_COMPLETED,2012-04-05,", "I2,OXF-000001,FLU_JAB,2012-04-05,",
-    ])})
+    write_submission(
+        env.landing,
+        "OXF-POLICE",
+        "2012-04",
+        1,
+        {
+            "offences.csv": csv_bytes(
+                "offences",
+                [
+                    "P1,OXF-000001,2012-03-01,2012-02-01,ACQUISITIVE,",
+                    "P2,OXF-000001,2012-03-01,2012-03-02,THEFT,",
+                ],
+            )
+        },
+    )
+    write_submission(
+        env.landing,
+        "DWP",
+        "2012-04",
+        1,
+        {
+            "employment.csv": csv_bytes(
+                "employment",
+                [
+                    "W1,WIG-000001,2012-03-01,,",
+                    "W2,OXF-000001,2012-03-01,2012-02-01,",
+                ],
+            )
+        },
+    )
+    write_submission(
+        env.landing,
+        "OXF-OXHEALTH",
+        "2012-04",
+        1,
+        {
+            "interventions.csv": csv_bytes(
+                "interventions",
+                [
+                    "I1,OXF-000001,HEPB_COURSE_COMPLETED,2012-04-05,",
+                    "I2,OXF-000001,FLU_JAB,2012-04-05,",
+                ],
+            )
+        },
+    )
     env.ingest()
     assert set(env.query("SELECT file, line_number, column_name, reason FROM quality.quarantine")) == {
-        ("offences.csv", 2, "disposal_date", "DATE_ORDER"), ("offences.csv", 3, "offence_group", "CODE"),
-        ("employment.csv", 3, "end_date", "DATE_ORDER"), ("interventions.csv", 3, "intervention", "CODE"),
+        ("offences.csv", 2, "disposal_date", "DATE_ORDER"),
+        ("offences.csv", 3, "offence_group", "CODE"),
+        ("employment.csv", 3, "end_date", "DATE_ORDER"),
+        ("interventions.csv", 3, "intervention", "CODE"),
     }
     # DWP rows may name any area's pbr_id.
     assert env.query("SELECT pbr_id, area FROM raw.employment") == [("WIG-000001", None)]
 
 
 def test_a_row_with_several_faults_gets_every_reason_and_type_stops_further_checks(env):
-    write_submission(env.landing, "OXF-AQUARIUS", "2012-04", 1, {"assessments.csv": csv_bytes("assessments", [
-        "AQ1,OXF-000001,abc,1980-05-01,X,2012-04-02,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
-        "AQ2,OXF-000002,AB,1980-05-01,M,2012-04-40,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
-    ])})
+    write_submission(
+        env.landing,
+        "OXF-AQUARIUS",
+        "2012-04",
+        1,
+        {
+            "assessments.csv": csv_bytes(
+                "assessments",
+                [
+                    "AQ1,OXF-000001,abc,1980-05-01,X,2012-04-02,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
+                    "AQ2,OXF-000002,AB,1980-05-01,M,2012-04-40,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
+                ],
+            )
+        },
+    )
     env.ingest()
     assert set(env.query("SELECT line_number, column_name, reason FROM quality.quarantine")) == {
-        (2, "initials", "PATTERN"), (2, "sex", "CODE"), (3, "assessment_date", "TYPE"),
+        (2, "initials", "PATTERN"),
+        (2, "sex", "CODE"),
+        (3, "assessment_date", "TYPE"),
     }
 
 
 def test_quarantined_rows_keep_the_row_with_personal_columns_blanked(env):
-    write_submission(env.landing, "OXF-AQUARIUS", "2012-04", 1, {"assessments.csv": csv_bytes("assessments", [
-        "AQ1,OXF-000001,AB,1980-05-01,M,2012-04-02,INITIAL,9,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
-    ])})
+    write_submission(
+        env.landing,
+        "OXF-AQUARIUS",
+        "2012-04",
+        1,
+        {
+            "assessments.csv": csv_bytes(
+                "assessments",
+                [
+                    "AQ1,OXF-000001,AB,1980-05-01,M,2012-04-02,INITIAL,9,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
+                ],
+            )
+        },
+    )
     env.ingest()
     [(raw,)] = env.query("SELECT raw_record FROM quality.quarantine")
     record = json.loads(raw)
@@ -243,14 +407,35 @@ def test_quarantined_rows_keep_the_row_with_personal_columns_blanked(env):
 
 def test_retraction_and_header_conventions(env):
     header = " Assessment_ID ,PBR_ID,initials,date_of_birth,sex,assessment_date,assessment_type,tariff_band,primary_substance,secondary_substance,pathway,referred_to,notes"
-    write_submission(env.landing, "OXF-AQUARIUS", "2012-04", 1, {"assessments.csv": b"\xef\xbb\xbf" + csv_bytes("assessments", [
-        " AQ1 ,OXF-000001,AB,1980-05-01,M,2012-04-02,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,a note",
-    ], header=header)})
-    write_submission(env.landing, "OXF-AQUARIUS", "2012-05", 1, {"assessments.csv": csv_bytes("assessments", ["AQ1,OXF-000001,,,,,,,,,,,Y"])})
+    write_submission(
+        env.landing,
+        "OXF-AQUARIUS",
+        "2012-04",
+        1,
+        {
+            "assessments.csv": b"\xef\xbb\xbf"
+            + csv_bytes(
+                "assessments",
+                [
+                    " AQ1 ,OXF-000001,AB,1980-05-01,M,2012-04-02,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,a note",
+                ],
+                header=header,
+            )
+        },
+    )
+    write_submission(
+        env.landing,
+        "OXF-AQUARIUS",
+        "2012-05",
+        1,
+        {"assessments.csv": csv_bytes("assessments", ["AQ1,OXF-000001,,,,,,,,,,,Y"])},
+    )
     [first] = env.ingest("2012-04").outcomes
     assert first.status == "LOADED" and "notes" in first.detail
     env.ingest("2012-05")
-    rows = env.query("SELECT assessment_id, \"window\", deleted, tariff_band, attributor_hash IS NOT NULL, age_band FROM raw.assessments ORDER BY \"window\"")
+    rows = env.query(
+        'SELECT assessment_id, "window", deleted, tariff_band, attributor_hash IS NOT NULL, age_band FROM raw.assessments ORDER BY "window"'
+    )
     assert rows == [("AQ1", "2012-04", False, 2, True, "25-34"), ("AQ1", "2012-05", True, None, False, None)]
 
 
@@ -261,7 +446,9 @@ def test_ingesting_the_same_landing_twice_changes_nothing(env):
 
     def snapshot():
         return (
-            env.query("SELECT submission_id, status, reason, rows_in, received_at FROM quality.submissions ORDER BY ALL"),
+            env.query(
+                "SELECT submission_id, status, reason, rows_in, received_at FROM quality.submissions ORDER BY ALL"
+            ),
             env.query("SELECT * FROM raw.assessments ORDER BY ALL"),
             env.query("SELECT * FROM quality.quarantine ORDER BY ALL"),
         )
@@ -273,10 +460,16 @@ def test_ingesting_the_same_landing_twice_changes_nothing(env):
 
 
 def test_a_load_killed_midway_leaves_no_partial_submission(env):
-    write_submission(env.landing, "OXF-OXHEALTH", "2012-04", 1, {
-        "episodes.csv": csv_bytes("episodes", [EPISODE]),
-        "top.csv": csv_bytes("top", ["T1,OXF-000001,H1,2012-04-10,S,20,10,,,,,,,12,,,,,8,Y,N,,,"]),
-    })
+    write_submission(
+        env.landing,
+        "OXF-OXHEALTH",
+        "2012-04",
+        1,
+        {
+            "episodes.csv": csv_bytes("episodes", [EPISODE]),
+            "top.csv": csv_bytes("top", ["T1,OXF-000001,H1,2012-04-10,S,20,10,,,,,,,12,,,,,8,Y,N,,,"]),
+        },
+    )
     # The child process dies (no clean-up, no rollback) after the first table is inserted.
     script = textwrap.dedent(f"""
         import os
@@ -292,7 +485,7 @@ def test_a_load_killed_midway_leaves_no_partial_submission(env):
                 os._exit(9)
         load._insert_raw = insert_then_die
         with connect(Path({str(env.warehouse)!r})) as con:
-            ingest_up_to(con, Path({str(env.landing)!r}), load_areas(Path({str(ACCEPTANCE / 'config')!r})), "2012-04", b"k")
+            ingest_up_to(con, Path({str(env.landing)!r}), load_areas(Path({str(ACCEPTANCE / "config")!r})), "2012-04", b"k")
     """)
     died = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True)
     assert died.returncode == 9, died.stderr.decode()
@@ -304,10 +497,21 @@ def test_a_load_killed_midway_leaves_no_partial_submission(env):
 
 
 def test_no_personal_data_reaches_the_warehouse(env):
-    write_submission(env.landing, "OXF-AQUARIUS", "2012-04", 1, {"assessments.csv": csv_bytes("assessments", [
-        "AQ1,OXF-000001,QZ,1971-11-29,M,2012-04-02,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
-        "AQ2,OXF-000002,QZ,1971-11-29,F,2012-04-02,INITIAL,9,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
-    ])})
+    write_submission(
+        env.landing,
+        "OXF-AQUARIUS",
+        "2012-04",
+        1,
+        {
+            "assessments.csv": csv_bytes(
+                "assessments",
+                [
+                    "AQ1,OXF-000001,QZ,1971-11-29,M,2012-04-02,INITIAL,2,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
+                    "AQ2,OXF-000002,QZ,1971-11-29,F,2012-04-02,INITIAL,9,OPIATES,,HARM_MIN,OXF-OXHEALTH,",
+                ],
+            )
+        },
+    )
     env.ingest()
     assert scan_text_columns(env.warehouse, ["QZ", "1971-11-29"]) == []
 

@@ -26,7 +26,10 @@ SUBMISSION_ROW = "SELECT status, reason, detail, source FROM quality.submissions
 
 
 def recorded(env):
-    return {row[0]: row[1:] for row in env.query("SELECT submission_id, status, reason, source FROM quality.submissions ORDER BY 1")}
+    return {
+        row[0]: row[1:]
+        for row in env.query("SELECT submission_id, status, reason, source FROM quality.submissions ORDER BY 1")
+    }
 
 
 def test_symbolic_links_are_never_followed(env, tmp_path):
@@ -36,7 +39,9 @@ def test_symbolic_links_are_never_followed(env, tmp_path):
     (env.landing / "2012-04" / "OXF-AQUARIUS_2012-04_01").symlink_to(good)
     (env.landing / "loop").symlink_to(env.landing)
     (env.landing / "passwd.zip").symlink_to("/etc/passwd")
-    linked = write_submission(env.landing, "OXF-LIFELINE", "2012-04", 1, {"episodes.csv": csv_bytes("episodes", [EPISODE])})
+    linked = write_submission(
+        env.landing, "OXF-LIFELINE", "2012-04", 1, {"episodes.csv": csv_bytes("episodes", [EPISODE])}
+    )
     (linked / "episodes.csv").unlink()
     (linked / "episodes.csv").symlink_to(good / "assessments.csv")
     env.ingest()
@@ -56,7 +61,9 @@ def test_symbolic_links_are_never_followed(env, tmp_path):
 
 
 def test_every_landed_entry_that_is_no_submission_is_recorded(env):
-    write_submission(env.landing, "OXF-AQUARIUS", "2012-04", 1, good_assessments(), folder_name="OXF-AQUARIUS_2012-13_01")
+    write_submission(
+        env.landing, "OXF-AQUARIUS", "2012-04", 1, good_assessments(), folder_name="OXF-AQUARIUS_2012-13_01"
+    )
     bad_window = env.landing / "2012-04" / "OXF-LIFELINE_2012-13_01"
     bad_window.mkdir(parents=True)
     (bad_window / "episodes.csv").write_bytes(csv_bytes("episodes", [EPISODE]))
@@ -82,21 +89,45 @@ def test_a_zip_with_two_entries_of_one_name_is_rejected(env):
         archive.writestr("assessments.csv", csv_bytes("assessments", [ASSESSMENT.replace("AQ1", "AQ2")]))
     env.ingest()
     assert env.query(SUBMISSION_ROW, ["OXF-AQUARIUS_2012-04_01"])[0][:3] == (
-        "REJECTED", "ENCODING", "the zip holds two entries named assessments.csv")
+        "REJECTED",
+        "ENCODING",
+        "the zip holds two entries named assessments.csv",
+    )
 
 
 def test_a_header_with_a_column_twice_is_encoding_before_its_row_count(env):
-    content = csv_bytes("assessments", [ASSESSMENT], header="assessment_id,pbr_id,pbr_id,initials,date_of_birth,sex,assessment_date,assessment_type,tariff_band,primary_substance,secondary_substance,pathway,referred_to")
-    write_submission(env.landing, "OXF-AQUARIUS", "2012-04", 1, {"assessments.csv": content},
-                     listed={"assessments.csv": {"rows": 5, "sha256": __import__("hashlib").sha256(content).hexdigest()}})
+    content = csv_bytes(
+        "assessments",
+        [ASSESSMENT],
+        header="assessment_id,pbr_id,pbr_id,initials,date_of_birth,sex,assessment_date,assessment_type,tariff_band,primary_substance,secondary_substance,pathway,referred_to",
+    )
+    write_submission(
+        env.landing,
+        "OXF-AQUARIUS",
+        "2012-04",
+        1,
+        {"assessments.csv": content},
+        listed={"assessments.csv": {"rows": 5, "sha256": __import__("hashlib").sha256(content).hexdigest()}},
+    )
     env.ingest()
     assert env.query(SUBMISSION_ROW, ["OXF-AQUARIUS_2012-04_01"])[0][:2] == ("REJECTED", "ENCODING")
 
 
 @pytest.mark.parametrize("rows", [True, False, 1.0, "1"])
 def test_a_row_count_that_is_not_a_whole_number_is_manifest_missing(env, rows):
-    write_submission(env.landing, "OXF-AQUARIUS", "2012-04", 1, good_assessments(),
-                     listed={"assessments.csv": {"rows": rows, "sha256": __import__("hashlib").sha256(good_assessments()["assessments.csv"]).hexdigest()}})
+    write_submission(
+        env.landing,
+        "OXF-AQUARIUS",
+        "2012-04",
+        1,
+        good_assessments(),
+        listed={
+            "assessments.csv": {
+                "rows": rows,
+                "sha256": __import__("hashlib").sha256(good_assessments()["assessments.csv"]).hexdigest(),
+            }
+        },
+    )
     env.ingest()
     assert env.query(SUBMISSION_ROW, ["OXF-AQUARIUS_2012-04_01"])[0][:2] == ("REJECTED", "MANIFEST_MISSING")
 
@@ -104,11 +135,14 @@ def test_a_row_count_that_is_not_a_whole_number_is_manifest_missing(env, rows):
 def test_a_retraction_is_read_for_its_key_and_pbr_id_only(env):
     write_submission(env.landing, "OXF-AQUARIUS", "2012-04", 1, good_assessments())
     retraction = "AQ1,OXF-000001,??,19x0-13-45,Q,not-a-date,,,,,,,Y"
-    write_submission(env.landing, "OXF-AQUARIUS", "2012-05", 1, {"assessments.csv": csv_bytes("assessments", [retraction])})
+    write_submission(
+        env.landing, "OXF-AQUARIUS", "2012-05", 1, {"assessments.csv": csv_bytes("assessments", [retraction])}
+    )
     env.ingest("2012-05")
     assert env.query(SUBMISSION_ROW, ["OXF-AQUARIUS_2012-05_01"])[0][:2] == ("LOADED", None)
-    assert env.query("SELECT assessment_id, deleted, attributor_hash, age_band FROM raw.assessments WHERE \"window\" = '2012-05'") == [
-        ("AQ1", True, None, None)]
+    assert env.query(
+        "SELECT assessment_id, deleted, attributor_hash, age_band FROM raw.assessments WHERE \"window\" = '2012-05'"
+    ) == [("AQ1", True, None, None)]
 
 
 def test_an_unexpected_error_rejects_only_its_submission_and_names_no_value(env, monkeypatch):
@@ -125,19 +159,33 @@ def test_an_unexpected_error_rejects_only_its_submission_and_names_no_value(env,
 
     monkeypatch.setattr(load, "contract_failures", fail_on_t9)
     write_submission(env.landing, "OXF-AQUARIUS", "2012-04", 1, good_assessments())
-    write_submission(env.landing, "OXF-LIFELINE", "2012-04", 1, {
-        "top.csv": csv_bytes("top", ["T1,OXF-000001,L1,2012-04-10,S,20,10,,,,,,,12,,,,,8,Y,N,,,"]),
-    })
-    write_submission(env.landing, "OXF-OXHEALTH", "2012-04", 1, {
-        "episodes.csv": csv_bytes("episodes", [EPISODE]),
-        "top.csv": csv_bytes("top", ["T9,OXF-000001,H1,2012-04-10,S,20,10,,,,,,,12,,,,,8,Y,N,,,"]),
-    })
+    write_submission(
+        env.landing,
+        "OXF-LIFELINE",
+        "2012-04",
+        1,
+        {
+            "top.csv": csv_bytes("top", ["T1,OXF-000001,L1,2012-04-10,S,20,10,,,,,,,12,,,,,8,Y,N,,,"]),
+        },
+    )
+    write_submission(
+        env.landing,
+        "OXF-OXHEALTH",
+        "2012-04",
+        1,
+        {
+            "episodes.csv": csv_bytes("episodes", [EPISODE]),
+            "top.csv": csv_bytes("top", ["T9,OXF-000001,H1,2012-04-10,S,20,10,,,,,,,12,,,,,8,Y,N,,,"]),
+        },
+    )
     env.ingest()
     assert status_of(env, "OXF-AQUARIUS_2012-04_01") == [("LOADED", None, 1, 1, 0)]
     assert status_of(env, "OXF-LIFELINE_2012-04_01") == [("LOADED", None, 1, 1, 0)]
     status, reason, detail, _ = env.query(SUBMISSION_ROW, ["OXF-OXHEALTH_2012-04_01"])[0]
     assert (status, reason) == ("REJECTED", "ENCODING")
-    assert re.fullmatch(r"could not be checked: internal error ValueError at load\.py:\d+; nothing of it was loaded", detail)
+    assert re.fullmatch(
+        r"could not be checked: internal error ValueError at load\.py:\d+; nothing of it was loaded", detail
+    )
     assert "1971" not in detail
     assert env.query("SELECT count(*) FROM raw.episodes") == [(0,)]
     assert env.query("SELECT top_id FROM raw.top") == [("T1",)]
@@ -148,7 +196,9 @@ def test_internal_error_detail_keeps_the_kind_and_place_not_the_text():
         int("1971-11-29")
     except ValueError as error:
         detail = internal_error_detail(error)
-    assert "1971" not in detail and detail.startswith("could not be checked: internal error ValueError at test_ingest_probes.py:")
+    assert "1971" not in detail and detail.startswith(
+        "could not be checked: internal error ValueError at test_ingest_probes.py:"
+    )
 
 
 BOMB_SCRIPT = textwrap.dedent("""
@@ -168,8 +218,10 @@ BOMB_SCRIPT = textwrap.dedent("""
 def write_bomb(path, name: str, gib: int) -> None:
     """A zip whose one entry expands to `gib` GiB of zeros (it compresses about 1000 times)."""
     zero = bytes(64 * 1024 * 1024)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive, \
-            archive.open(name, "w", force_zip64=True) as entry:
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open(name, "w", force_zip64=True) as entry,
+    ):
         for _ in range(gib * 16):
             entry.write(zero)
 
@@ -183,8 +235,13 @@ def test_a_zip_bomb_is_rejected_within_bounded_memory(env, tmp_path):
     write_submission(env.landing, "OXF-LIFELINE", "2012-04", 1, {"episodes.csv": csv_bytes("episodes", [EPISODE])})
     script = tmp_path / "bomb.py"
     script.write_text(BOMB_SCRIPT)
-    done = subprocess.run([sys.executable, str(script), str(env.warehouse), str(env.landing), "1536", str(ACCEPTANCE / "config")],
-                          check=False, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(script), str(env.warehouse), str(env.landing), "1536", str(ACCEPTANCE / "config")],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     outcomes = {o[0]: o[1:] for o in eval(done.stdout.strip().splitlines()[-1])}
     assert outcomes["OXF-LIFELINE_2012-04_01"] == ("LOADED", None, None)
@@ -203,6 +260,5 @@ def test_a_file_over_the_size_limit_is_rejected_however_well_it_compresses(env, 
     details = dict(env.query("SELECT submission_id || ' ' || source, detail FROM quality.submissions"))
     assert details == {
         "OXF-AQUARIUS_2012-04_01 2012-04/OXF-AQUARIUS_2012-04_01": "assessments.csv holds more than 1 MiB",
-        "OXF-AQUARIUS_2012-05_01 2012-05/OXF-AQUARIUS_2012-05_01.zip":
-            f"assessments.csv would expand to {len(big) / 2**20:.1f} MiB, over the limit of 1 MiB",
+        "OXF-AQUARIUS_2012-05_01 2012-05/OXF-AQUARIUS_2012-05_01.zip": f"assessments.csv would expand to {len(big) / 2**20:.1f} MiB, over the limit of 1 MiB",
     }

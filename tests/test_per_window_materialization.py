@@ -70,18 +70,30 @@ def probe(tmp_path):
     return project, warehouse
 
 
-def build(project: Path, warehouse: Path, windows: list[str], amount: str = "1.50", cast: str = "decimal(14,2)",
-          extra_column: str | None = None) -> subprocess.CompletedProcess:
+def build(
+    project: Path,
+    warehouse: Path,
+    windows: list[str],
+    amount: str = "1.50",
+    cast: str = "decimal(14,2)",
+    extra_column: str | None = None,
+) -> subprocess.CompletedProcess:
     with duckdb.connect(str(warehouse)) as con:
         con.execute("DELETE FROM control.run_windows")
         con.executemany("INSERT INTO control.run_windows VALUES (?)", [[w] for w in windows])
     extra_sql = f", 1 as {extra_column}" if extra_column else ""
     extra_yml = f"      - {{name: {extra_column}, data_type: integer}}\n" if extra_column else ""
     (project / "models" / "slices.sql").write_text(
-        MODEL_SQL.format(amount=amount, cast=cast, extra=extra_sql), encoding="utf-8")
+        MODEL_SQL.format(amount=amount, cast=cast, extra=extra_sql), encoding="utf-8"
+    )
     (project / "models" / "slices.yml").write_text(MODEL_YML.format(extra=extra_yml), encoding="utf-8")
-    return subprocess.run([DBT, "run", "--project-dir", str(project), "--profiles-dir", str(project)],
-                          capture_output=True, text=True, cwd=project, timeout=300)
+    return subprocess.run(
+        [DBT, "run", "--project-dir", str(project), "--profiles-dir", str(project)],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        timeout=300,
+    )
 
 
 def rows(warehouse: Path) -> list[tuple]:
@@ -91,8 +103,10 @@ def rows(warehouse: Path) -> list[tuple]:
 
 def column_types(warehouse: Path) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                           "WHERE table_name = 'slices' ORDER BY ordinal_position").fetchall()
+        return con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'slices' ORDER BY ordinal_position"
+        ).fetchall()
 
 
 def test_a_run_replaces_its_windows_slices_and_keeps_the_others(probe):
@@ -130,12 +144,25 @@ def test_every_mart_and_quality_model_has_an_enforced_contract():
     from pbr_pipeline.dbt import dbt_project
 
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
-    models = [node for node in manifest["nodes"].values()
-              if node["resource_type"] == "model" and node["config"].get("schema") in ("marts", "quality")]
+    models = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("schema") in ("marts", "quality")
+    ]
     assert {node["name"] for node in models} >= {
-        "journeys", "outcome_attainment", "entitlements", "payment_lines", "provider_statements",
-        "conversion_counts", "record_issues"}
+        "journeys",
+        "outcome_attainment",
+        "entitlements",
+        "payment_lines",
+        "provider_statements",
+        "conversion_counts",
+        "record_issues",
+    }
     assert [node["name"] for node in models if not node["config"]["contract"]["enforced"]] == []
-    untyped = [(node["name"], name) for node in models for name, column in node["columns"].items()
-               if not column.get("data_type")]
+    untyped = [
+        (node["name"], name)
+        for node in models
+        for name, column in node["columns"].items()
+        if not column.get("data_type")
+    ]
     assert untyped == []

@@ -23,7 +23,8 @@ def test_the_raw_sources_declare_the_raw_tables_as_the_warehouse_creates_them(tm
         created = {
             table: con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns"
-                " WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position", [table]
+                " WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position",
+                [table],
             ).fetchall()
             for table in RETURN_TABLES
         }

@@ -76,7 +76,9 @@ def expected_net(window: str) -> dict[str, str]:
 
 
 def warehouse_net(run: PipelineRun, window: str) -> dict[str, str]:
-    rows = run.query("SELECT provider, sum(amount) FROM marts.payment_lines WHERE payment_window = ? GROUP BY 1", [window])
+    rows = run.query(
+        "SELECT provider, sum(amount) FROM marts.payment_lines WHERE payment_window = ? GROUP BY 1", [window]
+    )
     return {provider: f"{amount:.2f}" for provider, amount in rows}
 
 
@@ -96,13 +98,36 @@ def personal_landing(root: Path) -> tuple[Path, list[str]]:
     submission rejected whole. None of them changes what the scenario pays."""
     landing = root / "landing"
     shutil.copytree(ACCEPTANCE / "landing", landing)
-    write_submission(landing, "WIG-LASAR", "2012-04", 1, {"assessments.csv": csv_bytes("assessments", [
-        "WX1,WIG-000099,QZ,1980-02-30,M,,,,,,,,Y",
-        "WX2,WIG-000098,QZ,19x5-01-01,F,2012-04-03,INITIAL,1,ALCOHOL,,RECOVERY,WIG-ADS,",
-    ])})
-    write_submission(landing, "WIG-LASAR", "2012-05", 1, {"assessments.csv": csv_bytes("assessments", [
-        "WX3,WIG-000097,QZ,1966-06-06,M,2012-05-03,INITIAL,1,ALCOHOL,,RECOVERY,WIG-ADS,",
-    ])}, listed={"assessments.csv": {"rows": 1, "sha256": "0" * 64}})
+    write_submission(
+        landing,
+        "WIG-LASAR",
+        "2012-04",
+        1,
+        {
+            "assessments.csv": csv_bytes(
+                "assessments",
+                [
+                    "WX1,WIG-000099,QZ,1980-02-30,M,,,,,,,,Y",
+                    "WX2,WIG-000098,QZ,19x5-01-01,F,2012-04-03,INITIAL,1,ALCOHOL,,RECOVERY,WIG-ADS,",
+                ],
+            )
+        },
+    )
+    write_submission(
+        landing,
+        "WIG-LASAR",
+        "2012-05",
+        1,
+        {
+            "assessments.csv": csv_bytes(
+                "assessments",
+                [
+                    "WX3,WIG-000097,QZ,1966-06-06,M,2012-05-03,INITIAL,1,ALCOHOL,,RECOVERY,WIG-ADS,",
+                ],
+            )
+        },
+        listed={"assessments.csv": {"rows": 1, "sha256": "0" * 64}},
+    )
     born = set()
     for path in landing.rglob("assessments.csv"):
         lines = path.read_text().splitlines()
@@ -130,8 +155,13 @@ def test_a_second_writer_fails_at_once_and_a_killed_run_holds_nothing(tmp_path):
 
     with open(run.root / "pbr.err", "w") as err:
         # The whole scenario in one run: its dbt build lasts long enough for the second writers.
-        first = subprocess.Popen([sys.executable, "-m", "pbr_pipeline.cli", "run", "--from", "2012-04", "--to", "2014-06"],
-                                 env={**run.env(), **env}, cwd=run.root, stdout=subprocess.DEVNULL, stderr=err)
+        first = subprocess.Popen(
+            [sys.executable, "-m", "pbr_pipeline.cli", "run", "--from", "2012-04", "--to", "2014-06"],
+            env={**run.env(), **env},
+            cwd=run.root,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     wait_for(run.root / "pbr.err", "[2012-04..2014-06] dbt: building", first)
     for args in (("run", "--window", "2012-04"), ("finalize", "--window", "2012-04", "--by", "Ann")):
         second = run.pbr(*args, check=False, env=env)
@@ -149,17 +179,25 @@ def test_a_second_writer_fails_at_once_and_a_killed_run_holds_nothing(tmp_path):
         wait_for_exit(int(pid))
 
     # The dead run holds nothing: the next run starts at once and comes out as the scenario says.
-    again = subprocess.run([sys.executable, "-m", "pbr_pipeline.cli", "run", "--from", "2012-04", "--to", "2012-05"],
-                           env={**run.env(), **env}, cwd=run.root, capture_output=True, text=True, timeout=900)
+    again = subprocess.run(
+        [sys.executable, "-m", "pbr_pipeline.cli", "run", "--from", "2012-04", "--to", "2012-05"],
+        env={**run.env(), **env},
+        cwd=run.root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert again.returncode == 0, again.stderr[-3000:]
     assert warehouse_net(run, "2012-05") == expected_net("2012-05")
     # The killed run had ingested the landing up to 2014-06 before its build (whole
     # submissions, kept); as of 2012-05 only these two count.
-    assert run.query("SELECT submission_id, status, reason FROM quality.submissions "
-                     "WHERE submitter = 'WIG-LASAR' AND \"window\" <= '2012-05' ORDER BY 1") == [
-        ("WIG-LASAR_2012-04_01", "LOADED", None), ("WIG-LASAR_2012-05_01", "REJECTED", "CHECKSUM_MISMATCH")]
-    assert run.query("SELECT line_number, column_name, reason FROM quality.quarantine WHERE submission_id = 'WIG-LASAR_2012-04_01'") == [
-        (3, "date_of_birth", "TYPE")]
+    assert run.query(
+        "SELECT submission_id, status, reason FROM quality.submissions "
+        "WHERE submitter = 'WIG-LASAR' AND \"window\" <= '2012-05' ORDER BY 1"
+    ) == [("WIG-LASAR_2012-04_01", "LOADED", None), ("WIG-LASAR_2012-05_01", "REJECTED", "CHECKSUM_MISMATCH")]
+    assert run.query(
+        "SELECT line_number, column_name, reason FROM quality.quarantine WHERE submission_id = 'WIG-LASAR_2012-04_01'"
+    ) == [(3, "date_of_birth", "TYPE")]
 
     # No date of birth of the landing in anything the runs left: Dagster's storage, logs, exports.
     assert "1980-02-30" in born and "19x5-01-01" in born and "1966-06-06" in born
@@ -174,44 +212,54 @@ def test_windows_run_in_order_only_and_the_development_key_cannot_be_finalised(t
     no_key = {k: v for k, v in run.env().items() if k != "PBR_PSEUDONYM_KEY"}
 
     def pbr(*args):
-        return subprocess.run([sys.executable, "-m", "pbr_pipeline.cli", *args], env=no_key, cwd=run.root,
-                              capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "pbr_pipeline.cli", *args], env=no_key, cwd=run.root, capture_output=True, text=True
+        )
 
     late_first = pbr("run", "--window", "2012-06")
     assert late_first.returncode == 2
     assert late_first.stderr.strip().splitlines()[-1] == (
-        "pbr: no payment run yet: the first must be for 2012-04 (pbr run --from 2012-04 --to 2012-06)")
+        "pbr: no payment run yet: the first must be for 2012-04 (pbr run --from 2012-04 --to 2012-06)"
+    )
     assert not run.warehouse.exists()
 
     assert pbr("run", "--from", "2012-04", "--to", "2012-05").returncode == 0
     skipping = pbr("run", "--window", "2012-07")
     assert skipping.stderr.strip().splitlines()[-1] == (
-        "pbr: the payment run for 2012-06 has not been run: runs go in window order (pbr run --from 2012-06 --to 2012-07)")
+        "pbr: the payment run for 2012-06 has not been run: runs go in window order (pbr run --from 2012-06 --to 2012-07)"
+    )
     earlier = pbr("run", "--window", "2012-04")
     assert earlier.stderr.strip().splitlines()[-1] == (
-        "pbr: the run for 2012-05 builds on the run for 2012-04: re-run both, in order (pbr run --from 2012-04 --to 2012-05)")
+        "pbr: the run for 2012-05 builds on the run for 2012-04: re-run both, in order (pbr run --from 2012-04 --to 2012-05)"
+    )
     assert run.query("SELECT payment_window FROM marts.payment_runs ORDER BY 1") == [("2012-04",), ("2012-05",)]
     # From the UI: a backfill that re-runs 2012-04 must reach the latest run to be allowed.
     for targets, outcome in (("2012-04", "failed"), ("2012-04,2012-05", "ok")):
-        backfill = subprocess.run([sys.executable, "-c", RUN_IN_A_BACKFILL, targets], env=no_key,
-                                  cwd=run.root, capture_output=True, text=True)
+        backfill = subprocess.run(
+            [sys.executable, "-c", RUN_IN_A_BACKFILL, targets], env=no_key, cwd=run.root, capture_output=True, text=True
+        )
         assert backfill.stdout.strip().splitlines()[-1].split(":")[0] == outcome, backfill.stdout[-2000:]
         if outcome == "failed":
             assert "the run for 2012-05 builds on the run for 2012-04: re-run both" in backfill.stdout + backfill.stderr
 
     refused = pbr("finalize", "--window", "2012-05", "--by", "Ann")
     assert (refused.returncode, refused.stderr.strip()) == (
-        2, "pbr: 2012-05 cannot be finalised: the run for 2012-05 used the development pseudonym key "
-           "(set PBR_PSEUDONYM_KEY and re-run)")
+        2,
+        "pbr: 2012-05 cannot be finalised: the run for 2012-05 used the development pseudonym key "
+        "(set PBR_PSEUDONYM_KEY and re-run)",
+    )
     # Re-run with the key: the hashes loaded earlier were still made with the development key.
     assert run.pbr("run", "--from", "2012-04", "--to", "2012-05").returncode == 0
     still = run.pbr("finalize", "--window", "2012-05", "--by", "Ann", check=False)
     assert still.stderr.strip() == (
         "pbr: 2012-05 cannot be finalised: OXF-AQUARIUS_2012-04_01 was pseudonymised with the development key "
-        "(set PBR_PSEUDONYM_KEY and re-run)")
+        "(set PBR_PSEUDONYM_KEY and re-run)"
+    )
     empty = run.pbr("run", "--window", "2012-05", check=False, env={"PBR_PSEUDONYM_KEY": " "})
     assert (empty.returncode, empty.stderr.strip()) == (
-        2, "pbr: PBR_PSEUDONYM_KEY is set but empty: set the area's key, or unset it for generated data")
+        2,
+        "pbr: PBR_PSEUDONYM_KEY is set but empty: set the area's key, or unset it for generated data",
+    )
 
 
 def test_a_final_run_is_reproduced_line_for_line_or_refused(tmp_path):
@@ -237,9 +285,11 @@ def test_a_final_run_is_reproduced_line_for_line_or_refused(tmp_path):
     oxf.write_text(oxf.read_text().replace("id: OXF-HM,", "id: OXF-HM-RENAMED,"))
     refused = run.pbr("run", "--window", "2012-05", check=False)
     assert refused.returncode == 1
-    assert re.search(r"the final run for 2012-05 did not reproduce: \d+ line\(s\) differ from the final ones "
-                     r"\(first: OXF-000001#1\|ATTACHMENT\| \w+\); its lines and statements are kept as finalised",
-                     refused.stderr.strip().splitlines()[-1]), refused.stderr
+    assert re.search(
+        r"the final run for 2012-05 did not reproduce: \d+ line\(s\) differ from the final ones "
+        r"\(first: OXF-000001#1\|ATTACHMENT\| \w+\); its lines and statements are kept as finalised",
+        refused.stderr.strip().splitlines()[-1],
+    ), refused.stderr
     assert state() == final
 
 
@@ -254,12 +304,16 @@ def acceptance_analysts_copy(acceptance_run):
 
 def test_every_relation_of_the_analysts_copy_answers(acceptance_analysts_copy):
     con = acceptance_analysts_copy
-    relations = con.execute("SELECT table_schema, table_name, table_type FROM information_schema.tables ORDER BY 1, 2").fetchall()
+    relations = con.execute(
+        "SELECT table_schema, table_name, table_type FROM information_schema.tables ORDER BY 1, 2"
+    ).fetchall()
     views = [r for r in relations if r[2] == "VIEW"]
     assert len(views) >= 30 and len(relations) >= 60
     for schema, name, _ in relations:
         con.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchone()
-    assert con.execute("SELECT count(*) FROM intermediate.int_journeys WHERE as_of_window = '2014-06'").fetchone()[0] == 7
+    assert (
+        con.execute("SELECT count(*) FROM intermediate.int_journeys WHERE as_of_window = '2014-06'").fetchone()[0] == 7
+    )
 
 
 def test_returns_not_received_are_listed_warned_and_exported(acceptance_run):
@@ -270,24 +324,37 @@ def test_returns_not_received_are_listed_warned_and_exported(acceptance_run):
         ("WIG", "WIG-LASAR", "LASAR", "nothing received for the window"),
         (None, "DWP", "DWP", "nothing received for the window"),
     ]
-    assert acceptance_run.query(
-        "SELECT area, submitter, role, detail FROM quality.missing_returns WHERE as_of_window = '2012-06' ORDER BY area NULLS LAST, submitter"
-    ) == missing
+    assert (
+        acceptance_run.query(
+            "SELECT area, submitter, role, detail FROM quality.missing_returns WHERE as_of_window = '2012-06' ORDER BY area NULLS LAST, submitter"
+        )
+        == missing
+    )
     exported = (acceptance_run.exports / "2012-06" / "missing_returns.csv").read_text()
     assert exported.splitlines() == ["as_of_window,area,submitter,role,detail"] + [
-        f"2012-06,{area or ''},{submitter},{role},{detail}" for area, submitter, role, detail in missing]
+        f"2012-06,{area or ''},{submitter},{role},{detail}" for area, submitter, role, detail in missing
+    ]
     output = acceptance_run.last_output.stderr
-    assert ("[2012-06] returns: 5 expected return(s) not received: OXF-OXHEALTH, OXF-POLICE, WIG-ADS, WIG-LASAR, DWP "
-            f"(listed in {acceptance_run.exports / '2012-06' / 'missing_returns.csv'})") in output
+    assert (
+        "[2012-06] returns: 5 expected return(s) not received: OXF-OXHEALTH, OXF-POLICE, WIG-ADS, WIG-LASAR, DWP "
+        f"(listed in {acceptance_run.exports / '2012-06' / 'missing_returns.csv'})"
+    ) in output
     # The police's damaged August return (CHECKSUM_MISMATCH) came again whole: received.
-    assert "OXF-POLICE" not in [s for (s,) in acceptance_run.query(
-        "SELECT submitter FROM quality.missing_returns WHERE as_of_window = '2012-08'")]
-    assert "Warning in test expected_returns_received" in (acceptance_run.root / "logs" / "run-2012-04..2014-06.log").read_text()
+    assert "OXF-POLICE" not in [
+        s
+        for (s,) in acceptance_run.query("SELECT submitter FROM quality.missing_returns WHERE as_of_window = '2012-08'")
+    ]
+    assert (
+        "Warning in test expected_returns_received"
+        in (acceptance_run.root / "logs" / "run-2012-04..2014-06.log").read_text()
+    )
 
 
 def test_finalize_without_a_warehouse_says_so_and_creates_none(tmp_path):
     run = acceptance_copy(tmp_path)
     refused = run.pbr("finalize", "--window", "2012-04", "--by", "Ann", check=False)
     assert (refused.returncode, refused.stderr.strip()) == (
-        2, f"pbr: there is no warehouse at {run.warehouse}: the first payment run creates it (pbr run --window 2012-04)")
+        2,
+        f"pbr: there is no warehouse at {run.warehouse}: the first payment run creates it (pbr run --window 2012-04)",
+    )
     assert not run.warehouse.exists()

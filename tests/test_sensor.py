@@ -105,8 +105,14 @@ def tick(cursor=None, instance=None) -> SensorResult:
 
 def requested(result) -> list[tuple[str, str, str]]:
     """Each request's first and last partition and its run key."""
-    return [(request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"],
-             request.run_key) for request in result.run_requests]
+    return [
+        (
+            request.tags["dagster/asset_partition_range_start"],
+            request.tags["dagster/asset_partition_range_end"],
+            request.run_key,
+        )
+        for request in result.run_requests
+    ]
 
 
 def test_switching_on_requests_only_the_windows_after_the_latest_run(folders):
@@ -142,7 +148,10 @@ def test_a_late_submission_is_left_to_the_next_window_run(folders):
     first = tick()
     assert first.run_requests == []
     # Switching on cannot tell which landed submissions came after their window's run.
-    assert first.skip_reason.skip_message == "no window to request: every new submission is for a window up to the latest run"
+    assert (
+        first.skip_reason.skip_message
+        == "no window to request: every new submission is for a window up to the latest run"
+    )
     land(landing, "OXF-LIFELINE_2012-05_02")
     late = tick(first.cursor)
     assert late.run_requests == []

@@ -20,15 +20,21 @@ def test_each_table_lists_its_key_then_pbr_id_as_the_spec_does():
         assert table.columns[1].name == "pbr_id" and table.columns[1].type is ColumnType.PBR_ID, name
         assert len(set(table.column_names)) == len(table.column_names), name
     assert TABLE_KEYS == {
-        "assessments": "assessment_id", "episodes": "episode_id", "top": "top_id",
-        "interventions": "intervention_id", "offences": "offence_id", "employment": "spell_id",
+        "assessments": "assessment_id",
+        "episodes": "episode_id",
+        "top": "top_id",
+        "interventions": "intervention_id",
+        "offences": "offence_id",
+        "employment": "spell_id",
     }
 
 
 def test_the_tables_each_role_sends():
     assert ROLE_TABLES == {
-        "LASAR": ("assessments",), "PROVIDER": ("episodes", "top", "interventions"),
-        "POLICE": ("offences",), "DWP": ("employment",),
+        "LASAR": ("assessments",),
+        "PROVIDER": ("episodes", "top", "interventions"),
+        "POLICE": ("offences",),
+        "DWP": ("employment",),
     }
 
 
@@ -49,12 +55,23 @@ def test_personal_columns_are_pseudonymised_and_never_stored():
 
 
 def test_the_contract_checks_every_rule_the_specification_declares():
-    assert sorted(check.name for check in CONTRACTS["employment"].checks) == sorted([
-        "REQUIRED:spell_id", "PATTERN:spell_id", "DUPLICATE_KEY:spell_id",
-        "REQUIRED:pbr_id", "PATTERN:pbr_id", "AREA_MISMATCH:pbr_id",
-        "REQUIRED:start_date", "TYPE:start_date", "FUTURE_DATE:start_date",
-        "TYPE:end_date", "FUTURE_DATE:end_date", "DATE_ORDER:end_date", "CODE:deleted",
-    ])
+    assert sorted(check.name for check in CONTRACTS["employment"].checks) == sorted(
+        [
+            "REQUIRED:spell_id",
+            "PATTERN:spell_id",
+            "DUPLICATE_KEY:spell_id",
+            "REQUIRED:pbr_id",
+            "PATTERN:pbr_id",
+            "AREA_MISMATCH:pbr_id",
+            "REQUIRED:start_date",
+            "TYPE:start_date",
+            "FUTURE_DATE:start_date",
+            "TYPE:end_date",
+            "FUTURE_DATE:end_date",
+            "DATE_ORDER:end_date",
+            "CODE:deleted",
+        ]
+    )
     episodes = [check.name for check in CONTRACTS["episodes"].checks]
     # discharge_reason is given exactly when discharge_date is: REQUIRED on the missing one.
     assert {"REQUIRED:discharge_reason", "REQUIRED:discharge_date", "CODE:discharge_reason"} <= set(episodes)

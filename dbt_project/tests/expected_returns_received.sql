@@ -3,6 +3,11 @@
 -- and the run's summary and the commissioner's missing_returns.csv list what did not arrive.
 {{ config(severity='warn') }}
 
-select as_of_window, area, submitter, role, detail
+select
+    as_of_window,
+    area,
+    submitter,
+    role,
+    detail
 from {{ ref('missing_returns') }}
 where as_of_window in {{ run_windows() }}

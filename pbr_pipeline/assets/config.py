@@ -10,7 +10,11 @@ from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.warehouse import connect
 
 CONFIG_SPECS = [
-    AssetSpec(["config", table], group_name="configuration", description=f"config.{table}, from the area YAML files (spec/config.md).")
+    AssetSpec(
+        ["config", table],
+        group_name="configuration",
+        description=f"config.{table}, from the area YAML files (spec/config.md).",
+    )
     for table in CONFIG_TABLES
 ]
 

@@ -34,7 +34,8 @@ class PbrDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         # The seeds (the spec's code lists) sit in their schema "reference": a group of their own.
         return {"marts": "marts", "quality": "quality", "reference": "reference"}.get(
-            dbt_resource_props["config"].get("schema"), "models")
+            dbt_resource_props["config"].get("schema"), "models"
+        )
 
 
 # Under `dagster dev`, a reload parses edited models before the manifest is read below.

@@ -24,11 +24,22 @@ from pbr_pipeline.warehouse import connect
 SUBMISSIONS_KEY = ["quality", "submissions"]
 CONFIG_KEYS = [spec.key for spec in CONFIG_SPECS]
 INGEST_SPECS = [
-    AssetSpec(["raw", table], group_name="ingest", deps=CONFIG_KEYS, description=f"raw.{table}: loaded {table}.csv rows with lineage.")
+    AssetSpec(
+        ["raw", table],
+        group_name="ingest",
+        deps=CONFIG_KEYS,
+        description=f"raw.{table}: loaded {table}.csv rows with lineage.",
+    )
     for table in TABLE_KEYS
 ] + [
-    AssetSpec(SUBMISSIONS_KEY, group_name="ingest", deps=CONFIG_KEYS,
-              description="quality.submissions, submission_files and quarantine: every submission seen, its status and row counts.")
+    AssetSpec(
+        SUBMISSIONS_KEY,
+        group_name="ingest",
+        deps=CONFIG_KEYS,
+        description=(
+            "quality.submissions, submission_files and quarantine: every submission seen, its status and row counts."
+        ),
+    )
 ]
 
 
@@ -47,8 +58,14 @@ def _summary_metadata(summary: IngestSummary) -> dict:
 
 @multi_asset(
     specs=INGEST_SPECS,
-    check_specs=[AssetCheckSpec("conservation", asset=SUBMISSIONS_KEY, blocking=True,
-                                description="Per file: rows in = rows loaded + rows quarantined, and the tables hold exactly those rows.")],
+    check_specs=[
+        AssetCheckSpec(
+            "conservation",
+            asset=SUBMISSIONS_KEY,
+            blocking=True,
+            description="Per file: rows in = rows loaded + rows quarantined, and the tables hold exactly those rows.",
+        )
+    ],
     partitions_def=monthly_windows,
     backfill_policy=ONE_RUN_PER_RANGE,
     name="landed_submissions",
@@ -61,7 +78,9 @@ def landed_submissions(context: AssetExecutionContext, pipeline: PipelineSetting
     settings.warn_if_development_key(context.log)
     windows = windows_of_run(context)
     with connect(settings.warehouse) as con:
-        summary = ingest_up_to(con, settings.landing_dir, pipeline.areas(), windows[-1], settings.pseudonym_key, context.log)
+        summary = ingest_up_to(
+            con, settings.landing_dir, pipeline.areas(), windows[-1], settings.pseudonym_key, context.log
+        )
         breaches = conservation_breaches(con)
     context.log.info(summary.table())
     report_range(context, windows, "ingest", summary.one_line())

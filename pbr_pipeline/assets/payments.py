@@ -82,11 +82,12 @@ def statement_metadata(folder: Path, files: dict[str, bytes]) -> dict:
     of each provider's statement."""
     summary = list(csv.DictReader(io.StringIO(files["summary.csv"].decode("utf-8"))))
     table = ["| area | provider | lines | net due |", "| --- | --- | ---: | ---: |"] + [
-        f"| {row['area']} | {row['provider']} | {row['lines']} | {row['net_amount_due']} |" for row in summary]
+        f"| {row['area']} | {row['provider']} | {row['lines']} | {row['net_amount_due']} |" for row in summary
+    ]
     previews = []
     for name in sorted(n for n in files if n.startswith("statement_")):
         lines = files[name].decode("utf-8").splitlines()
-        previews.append(f"{name}: {len(lines) - 1} lines\n" + "\n".join(lines[:PREVIEW_LINES + 1]))
+        previews.append(f"{name}: {len(lines) - 1} lines\n" + "\n".join(lines[: PREVIEW_LINES + 1]))
     return {
         "folder": MetadataValue.path(str(folder)),
         "files": len(files),
@@ -109,11 +110,18 @@ PREVIOUS_WINDOW = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
 
 @multi_asset(
     specs=[
-        AssetSpec(PAYMENT_RUNS_KEY, group_name="payments", deps=PAYMENT_MARTS,
-                  description="One row per window run: status, lines, net amount and an inputs fingerprint."),
-        AssetSpec(STATEMENTS_KEY, group_name="payments",
-                  deps=[PAYMENT_RUNS_KEY, AssetDep(STATEMENTS_KEY, partition_mapping=PREVIOUS_WINDOW)],
-                  description="statement_<PROVIDER>.csv and summary.csv under PBR_EXPORT_DIR/<window>/."),
+        AssetSpec(
+            PAYMENT_RUNS_KEY,
+            group_name="payments",
+            deps=PAYMENT_MARTS,
+            description="One row per window run: status, lines, net amount and an inputs fingerprint.",
+        ),
+        AssetSpec(
+            STATEMENTS_KEY,
+            group_name="payments",
+            deps=[PAYMENT_RUNS_KEY, AssetDep(STATEMENTS_KEY, partition_mapping=PREVIOUS_WINDOW)],
+            description="statement_<PROVIDER>.csv and summary.csv under PBR_EXPORT_DIR/<window>/.",
+        ),
     ],
     partitions_def=monthly_windows,
     backfill_policy=ONE_RUN_PER_RANGE,
@@ -132,8 +140,13 @@ def payment_run(context: AssetExecutionContext, pipeline: PipelineSettings):
     last = written[-1]
     yield MaterializeResult(
         asset_key=PAYMENT_RUNS_KEY,
-        metadata={"windows": len(windows), "lines": last.totals.lines, "net_amount": float(last.totals.net_amount),
-                  "status": last.status, "inputs_fingerprint": last.fingerprint},
+        metadata={
+            "windows": len(windows),
+            "lines": last.totals.lines,
+            "net_amount": float(last.totals.net_amount),
+            "status": last.status,
+            "inputs_fingerprint": last.fingerprint,
+        },
     )
     yield MaterializeResult(
         asset_key=STATEMENTS_KEY,
@@ -162,7 +175,12 @@ def _export_window(context, con, settings, window: str) -> WindowExport:
     if missing:
         names = ", ".join(row[2] for row in missing[:MISSING_NAMED])
         more = f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else ""
-        warn(context, window, "returns", f"{len(missing)} expected return(s) not received: {names}{more} "
-                                         f"(listed in {folder / 'missing_returns.csv'})")
+        warn(
+            context,
+            window,
+            "returns",
+            f"{len(missing)} expected return(s) not received: {names}{more} "
+            f"(listed in {folder / 'missing_returns.csv'})",
+        )
     report(context, window, "payments", f"{totals.lines:,} lines, net {totals.net_amount:,.2f}, {status}")
     return WindowExport(totals, status, fingerprint, folder, files)

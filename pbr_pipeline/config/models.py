@@ -338,9 +338,7 @@ class Band(_Section):
 class Schedule(_Section):
     # Fields in the order their problems are reported (module docstring).
     effective_from: IsoDate
-    bands: Annotated[
-        tuple[Band, ...], _each_against_those_before(_bands_defined_once), _a_list(at_least_one="band")
-    ]
+    bands: Annotated[tuple[Band, ...], _each_against_those_before(_bands_defined_once), _a_list(at_least_one="band")]
     conversion_payment_gbp: Amount | None = None
     weights: Annotated[dict[OutcomeCode, Share], AfterValidator(_sum_to_one), BeforeValidator(_a_mapping)]
 

@@ -11,7 +11,15 @@ import pandas as pd
 
 from pbr_pipeline.config.models import Areas
 
-CONFIG_TABLES = ("areas", "submitters", "reliable_change", "contracts", "schedules", "schedule_bands", "schedule_weights")
+CONFIG_TABLES = (
+    "areas",
+    "submitters",
+    "reliable_change",
+    "contracts",
+    "schedules",
+    "schedule_bands",
+    "schedule_weights",
+)
 
 
 def config_frames(areas: Areas) -> dict[str, pd.DataFrame]:
@@ -24,16 +32,28 @@ def config_frames(areas: Areas) -> dict[str, pd.DataFrame]:
             for substance, days in sorted(a.thresholds.reliable_change_days.items())
         ]
         rows["contracts"] += [
-            dict(area=a.area, contract_id=c.id, provider=c.provider, start_date=c.start, end_date=c.end,
-                 annual_cap_gbp=c.annual_cap_gbp)
+            dict(
+                area=a.area,
+                contract_id=c.id,
+                provider=c.provider,
+                start_date=c.start,
+                end_date=c.end,
+                annual_cap_gbp=c.annual_cap_gbp,
+            )
             for c in a.contracts
         ]
         for s in a.schedules:
-            rows["schedules"].append(dict(area=a.area, effective_from=s.effective_from,
-                                          conversion_payment_gbp=s.conversion_payment_gbp))
+            rows["schedules"].append(
+                dict(area=a.area, effective_from=s.effective_from, conversion_payment_gbp=s.conversion_payment_gbp)
+            )
             rows["schedule_bands"] += [
-                dict(area=a.area, effective_from=s.effective_from, band=b.band,
-                     attachment_fee_gbp=b.attachment_fee_gbp, outcome_tariff_gbp=b.outcome_tariff_gbp)
+                dict(
+                    area=a.area,
+                    effective_from=s.effective_from,
+                    band=b.band,
+                    attachment_fee_gbp=b.attachment_fee_gbp,
+                    outcome_tariff_gbp=b.outcome_tariff_gbp,
+                )
                 for b in s.bands
             ]
             rows["schedule_weights"] += [
@@ -45,10 +65,17 @@ def config_frames(areas: Areas) -> dict[str, pd.DataFrame]:
 
 # Money and weights keep exact decimals: the payment arithmetic rounds once, per line.
 COLUMN_TYPES = {
-    "annual_cap_gbp": "DECIMAL(14,2)", "conversion_payment_gbp": "DECIMAL(14,2)",
-    "attachment_fee_gbp": "DECIMAL(14,2)", "outcome_tariff_gbp": "DECIMAL(14,2)",
-    "weight": "DECIMAL(9,6)", "start_date": "DATE", "end_date": "DATE", "effective_from": "DATE",
-    "band": "INTEGER", "days": "INTEGER", "qol_norm": "INTEGER",
+    "annual_cap_gbp": "DECIMAL(14,2)",
+    "conversion_payment_gbp": "DECIMAL(14,2)",
+    "attachment_fee_gbp": "DECIMAL(14,2)",
+    "outcome_tariff_gbp": "DECIMAL(14,2)",
+    "weight": "DECIMAL(9,6)",
+    "start_date": "DATE",
+    "end_date": "DATE",
+    "effective_from": "DATE",
+    "band": "INTEGER",
+    "days": "INTEGER",
+    "qol_norm": "INTEGER",
 }
 
 

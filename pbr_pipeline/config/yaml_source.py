@@ -99,4 +99,3 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
     mark = error.problem_mark or error.context_mark
     where = f" at {_where(mark)}" if mark else ""
     return f"not valid YAML{where}: {', '.join(part for part in (error.context, error.problem) if part)}"
-

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -125,7 +125,9 @@ def _configuration(out_dir: Path, scale: str, base: Path) -> tuple[Areas, Path, 
     return load_areas(target), target, volumes
 
 
-def _build_tables(seed: int, plans: list[AreaPlan], registry: Registry, first: int, last: int) -> dict[str, pd.DataFrame]:
+def _build_tables(
+    seed: int, plans: list[AreaPlan], registry: Registry, first: int, last: int
+) -> dict[str, pd.DataFrame]:
     horizon = window_last_day(last)
     journeys = simulate_journeys(_rng(seed, "journeys"), plans, first, last)
     traits = journey_traits(_rng(seed, "traits"), journeys)

@@ -110,7 +110,11 @@ def clean(submission: Submission, zipped: bool = False) -> Artefact:
     files = _file_bytes(submission)
     members = {"manifest.json": manifest_bytes(manifest(submission, files)), **files}
     return Artefact(
-        submission.name, window_name(submission.window), zipped, members, submission.created_at,
+        submission.name,
+        window_name(submission.window),
+        zipped,
+        members,
+        submission.created_at,
         rows=_row_counts(submission),
     )
 
@@ -129,7 +133,9 @@ def zip_bytes(members: dict[str, bytes], stamp: str) -> bytes:
     return buffer.getvalue()
 
 
-def partial(submission: Submission, rng: np.random.Generator, later_days: int = 0, seq: int | None = None) -> Submission:
+def partial(
+    submission: Submission, rng: np.random.Generator, later_days: int = 0, seq: int | None = None
+) -> Submission:
     """An earlier, incomplete extract of the same content: a tenth of its rows missing."""
     files: dict[str, FileContent] = {}
     dropped = 0
@@ -137,8 +143,10 @@ def partial(submission: Submission, rng: np.random.Generator, later_days: int = 
         keep = rng.random(len(content.rows)) >= 0.1
         dropped += int((~keep).sum())
         files[name] = FileContent(
-            content.table, content.header,
-            [r for r, k in zip(content.rows, keep) if k], [u for u, k in zip(content.uids, keep) if k],
+            content.table,
+            content.header,
+            [r for r, k in zip(content.rows, keep) if k],
+            [u for u, k in zip(content.uids, keep) if k],
         )
     if not dropped:  # it must differ from the complete one: drop the largest file's last row
         largest = max(files.values(), key=lambda c: len(c.rows))
@@ -148,8 +156,11 @@ def partial(submission: Submission, rng: np.random.Generator, later_days: int = 
         name, content = min(submission.files.items())
         files = {name: FileContent(content.table, content.header, content.rows[:1], content.uids[:1])}
     return Submission(
-        submission.submitter, submission.window, seq or submission.seq,
-        created_at_shift(submission.created_at, later_days), files,
+        submission.submitter,
+        submission.window,
+        seq or submission.seq,
+        created_at_shift(submission.created_at, later_days),
+        files,
     )
 
 
@@ -160,7 +171,10 @@ def created_at_shift(stamp: str, days: int) -> str:
 
 def resent(submission: Submission, seq: int, submitter_index: int) -> Submission:
     return Submission(
-        submission.submitter, submission.window, seq, created_at(submission.window, submitter_index, seq),
+        submission.submitter,
+        submission.window,
+        seq,
+        created_at(submission.window, submitter_index, seq),
         submission.files,
     )
 
@@ -207,9 +221,15 @@ def rejected(submission: Submission, code: str, variant: str | None, unknown_cod
     """The submission as sent with one defect that makes `code` the first applicable one."""
     files = _file_bytes(submission)
     damage = _Damage(
-        submission, files, manifest(submission, files),
+        submission,
+        files,
+        manifest(submission, files),
         Artefact(
-            submission.name, window_name(submission.window), False, {}, submission.created_at,
+            submission.name,
+            window_name(submission.window),
+            False,
+            {},
+            submission.created_at,
             rows=_row_counts(submission),
         ),
     )
@@ -269,7 +289,9 @@ def _checksum_mismatch(damage: _Damage, variant, _) -> None:
 
 def _encoding(damage: _Damage, variant, _) -> None:
     if variant == "corrupt_zip":
-        whole = zip_bytes({"manifest.json": manifest_bytes(damage.document), **damage.files}, damage.submission.created_at)
+        whole = zip_bytes(
+            {"manifest.json": manifest_bytes(damage.document), **damage.files}, damage.submission.created_at
+        )
         damage.artefact.zipped = True
         damage.artefact.raw_zip = whole[: len(whole) // 2]  # a transfer cut short: no central directory
         return
@@ -325,8 +347,10 @@ def _foreign_employment(submission: Submission) -> bytes:
     pbr_ids = sorted({row[1] for content in submission.files.values() for row in content.rows if row[1]})[:3]
     start = date_of(window_last_day(submission.window)).replace(day=1).isoformat()
     header = tuple(c.name for c in columns("employment"))
-    rows = [{key_column("employment"): f"X{i + 1:08d}", "pbr_id": pbr_id, "start_date": start}
-            for i, pbr_id in enumerate(pbr_ids)]
+    rows = [
+        {key_column("employment"): f"X{i + 1:08d}", "pbr_id": pbr_id, "start_date": start}
+        for i, pbr_id in enumerate(pbr_ids)
+    ]
     return csv_bytes(header, [tuple(row.get(name, "") for name in header) for row in rows])
 
 

@@ -10,8 +10,8 @@ and records the line numbers.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -239,7 +239,8 @@ def plan_row_defects(
     for code, variants in VARIANTS.items():
         pools = [
             np.flatnonzero(eligible[v.table] & v.condition(tables[v.table], context))
-            if v.table in tables and len(tables[v.table]) else np.zeros(0, dtype=np.int64)
+            if v.table in tables and len(tables[v.table])
+            else np.zeros(0, dtype=np.int64)
             for v in variants
         ]
         usable = [(v, p) for v, p in zip(variants, pools) if len(p)]

@@ -32,7 +32,11 @@ def build_interventions(rng, journeys: pd.DataFrame, traits: dict, horizon: int)
     start = journeys["triage_day"].to_numpy()[rows]
     kinds = (
         # HEPB courses take months: completed within the first year for those who finish.
-        ("HEPB_COURSE_COMPLETED", injects & (rng.random(n) < rates.HEPB_COMPLETED_SHARE), start + rng.integers(60, 331, n)),
+        (
+            "HEPB_COURSE_COMPLETED",
+            injects & (rng.random(n) < rates.HEPB_COMPLETED_SHARE),
+            start + rng.integers(60, 331, n),
+        ),
         ("HEPC_TEST", injects & (rng.random(n) < rates.HEPC_TEST_SHARE), start + rng.integers(0, 46, n)),
         ("NALOXONE_SUPPLIED", opiates & (rng.random(n) < rates.NALOXONE_SHARE), start + rng.integers(0, 121, n)),
     )
@@ -40,7 +44,9 @@ def build_interventions(rng, journeys: pd.DataFrame, traits: dict, horizon: int)
         pd.DataFrame({"_journey": rows[chosen], "intervention": name, "intervention_date": day[chosen]})
         for name, chosen, day in kinds
     ]
-    table = pd.concat(parts, ignore_index=True).sort_values(["_journey", "intervention_date"], kind="stable", ignore_index=True)
+    table = pd.concat(parts, ignore_index=True).sort_values(
+        ["_journey", "intervention_date"], kind="stable", ignore_index=True
+    )
     table["_submitter"] = _provider_on(journeys, table["_journey"].to_numpy(), table["intervention_date"].to_numpy())
     table = table[(table["_submitter"] != "") & (table["intervention_date"] <= horizon)].reset_index(drop=True)
     table["intervention_id"] = np.arange(1, len(table) + 1, dtype=np.int64)
@@ -53,6 +59,7 @@ def build_interventions(rng, journeys: pd.DataFrame, traits: dict, horizon: int)
 
 def _provider_on(journeys: pd.DataFrame, journey: np.ndarray, day: np.ndarray) -> np.ndarray:
     """The provider whose episode of the journey is open on the day ('' when none is)."""
+
     def open_on(triage, discharge):
         t, d = journeys[triage].to_numpy()[journey], journeys[discharge].to_numpy()[journey]
         return (t != MISSING) & (t <= day) & ((d == MISSING) | (day <= d))
@@ -111,7 +118,9 @@ def build_offences(rng, journeys: pd.DataFrame, plans: list[AreaPlan], horizon: 
             "offence_group": offence_group,
         }
     )
-    table = table[table["disposal_date"] <= horizon].sort_values(["_journey", "offence_date"], kind="stable", ignore_index=True)
+    table = table[table["disposal_date"] <= horizon].sort_values(
+        ["_journey", "offence_date"], kind="stable", ignore_index=True
+    )
     j = table["_journey"].to_numpy()
     table["offence_id"] = np.arange(1, len(table) + 1, dtype=np.int64)
     table["pbr_id"] = journeys["pbr_id"].to_numpy()[j]
@@ -141,9 +150,7 @@ def build_employment(rng, journeys: pd.DataFrame, dwp: str | None, horizon: int)
     open_ended = rng.random(n) < rates.EMPLOYMENT_OPEN_ENDED_SHARE
     spell_end = np.where(open_ended | (spell_start + length > horizon), MISSING, spell_start + length)
     chosen = (after | before) & (spell_start <= horizon)
-    spells = pd.DataFrame(
-        {"_journey": rows[chosen], "start_date": spell_start[chosen], "end_date": spell_end[chosen]}
-    )
+    spells = pd.DataFrame({"_journey": rows[chosen], "start_date": spell_start[chosen], "end_date": spell_end[chosen]})
     spells["spell_id"] = np.arange(1, len(spells) + 1, dtype=np.int64)
     j = spells["_journey"].to_numpy()
     spells["pbr_id"] = journeys["pbr_id"].to_numpy()[j]

@@ -97,8 +97,7 @@ def area_yaml(area: ExtraArea, dwp: str) -> str:
         f"  - {{code: {dwp}, role: DWP}}",
         "contracts:",
         *(
-            f"  - {{id: {p}-2012, provider: {p}, start: {CONTRACT_START}, end: {CONTRACT_END}, "
-            f"annual_cap_gbp: {cap}}}"
+            f"  - {{id: {p}-2012, provider: {p}, start: {CONTRACT_START}, end: {CONTRACT_END}, annual_cap_gbp: {cap}}}"
             for p in area.providers
         ),
         "schedules:",
@@ -115,9 +114,7 @@ def area_yaml(area: ExtraArea, dwp: str) -> str:
     return "\n".join(lines)
 
 
-def write_national_config(
-    target: Path, base_config_dir: Path, taken: set[str], dwp: str
-) -> dict[str, float]:
+def write_national_config(target: Path, base_config_dir: Path, taken: set[str], dwp: str) -> dict[str, float]:
     """Copy the base files and write the extra areas; return each extra area's yearly journeys."""
     target.mkdir(parents=True, exist_ok=True)
     for path in sorted(base_config_dir.glob("*.yaml")) + sorted(base_config_dir.glob("*.yml")):

@@ -25,9 +25,7 @@ NO_SUBSTANCE = -1
 
 # Initial letters weighted roughly as English first names and surnames begin.
 _INITIAL_LETTERS = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), dtype=object)
-_INITIAL_WEIGHTS = np.array(
-    [6, 6, 6, 6, 3, 2, 4, 5, 1, 9, 4, 5, 8, 3, 1, 5, 0.2, 5, 8, 4, 0.3, 1, 4, 0.1, 1, 0.3]
-)
+_INITIAL_WEIGHTS = np.array([6, 6, 6, 6, 3, 2, 4, 5, 1, 9, 4, 5, 8, 3, 1, 5, 0.2, 5, 8, 4, 0.3, 1, 4, 0.1, 1, 0.3])
 _INITIAL_WEIGHTS = _INITIAL_WEIGHTS / _INITIAL_WEIGHTS.sum()
 _SEXES = np.array(list(rates.SEX_SHARES), dtype=object)
 
@@ -190,9 +188,7 @@ def _first_episode(rng, journeys: pd.DataFrame, horizon: int) -> None:
     journeys["rec_referral_day"] = np.where(converted, conversion_day, MISSING)
     journeys["rec_triage_day"] = np.where(converted, rec_triage, MISSING)
     journeys["rec_discharge_day"], journeys["rec_reason"] = _censor(rec_end, reason, converted, horizon)
-    journeys["final_discharge_day"] = np.where(
-        converted, journeys["rec_discharge_day"], journeys["discharge_day"]
-    )
+    journeys["final_discharge_day"] = np.where(converted, journeys["rec_discharge_day"], journeys["discharge_day"])
     journeys["final_reason"] = np.where(converted, journeys["rec_reason"], journeys["reason"])
 
 
@@ -238,9 +234,7 @@ def _draw_reasons(rng, primary: np.ndarray, secondary: np.ndarray) -> np.ndarray
     # Which completion code fits the user: alcohol free, drug free, or (not for opiate or crack
     # users) occasional use.
     hard_drugs = np.isin(primary, [OPIATES, CRACK]) | np.isin(secondary, [OPIATES, CRACK])
-    completion = np.where(
-        primary == ALCOHOL, "81", np.where(hard_drugs | (rng.random(len(primary)) < 0.5), "80", "82")
-    )
+    completion = np.where(primary == ALCOHOL, "81", np.where(hard_drugs | (rng.random(len(primary)) < 0.5), "80", "82"))
     return np.where(reason == "COMPLETED", completion, reason).astype(object)
 
 
@@ -303,7 +297,9 @@ def _pbr_ids(journeys: pd.DataFrame, plans: list[AreaPlan]) -> np.ndarray:
     know them and issues its own.
     """
     firsts = (
-        journeys.groupby(["area", "person"], sort=False)["assess_day"].min().reset_index()
+        journeys.groupby(["area", "person"], sort=False)["assess_day"]
+        .min()
+        .reset_index()
         .sort_values(["area", "assess_day", "person"], kind="stable")
     )
     firsts["number"] = firsts.groupby("area").cumcount() + 1

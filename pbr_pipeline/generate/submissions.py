@@ -73,7 +73,7 @@ def plan_units(rng, units: list[Unit], registry: Registry) -> dict[Unit, UnitPla
     zipped = max(1, round(rates.ZIP_SHARE * len(units)))
     for unit in untouched[:resubmitted]:
         plans[unit] = UnitPlan(RESUBMITTED)
-    for unit in untouched[resubmitted:resubmitted + zipped]:
+    for unit in untouched[resubmitted : resubmitted + zipped]:
         plans[unit] = UnitPlan(ZIPPED)
     return plans
 

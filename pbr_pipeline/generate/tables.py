@@ -60,9 +60,12 @@ def _written_order(table: str) -> tuple[SpecColumn, ...]:
     columns go in the order of the substance codes: the generator has always written them so
     (column order is free, spec/returns.md), and its files stay byte for byte what they were."""
     file_columns = RETURN_TABLES[table].file_columns
-    day_columns = iter(sorted(
-        (c for c in file_columns if c.name in SUBSTANCE_DAY_COLUMNS), key=lambda c: SUBSTANCE_DAY_COLUMNS.index(c.name)
-    ))
+    day_columns = iter(
+        sorted(
+            (c for c in file_columns if c.name in SUBSTANCE_DAY_COLUMNS),
+            key=lambda c: SUBSTANCE_DAY_COLUMNS.index(c.name),
+        )
+    )
     return tuple(next(day_columns) if c.name in SUBSTANCE_DAY_COLUMNS else c for c in file_columns)
 
 

@@ -49,7 +49,8 @@ def journey_traits(rng, journeys: pd.DataFrame) -> dict[str, np.ndarray]:
         housing_share[primary == SUBSTANCE_INDEX[name]] = share
     hard_drugs = np.isin(primary, [OPIATES, CRACK]) | np.isin(journeys["secondary"].to_numpy(), [OPIATES, CRACK])
     primary_base = np.where(
-        np.isin(primary, [OPIATES, ALCOHOL]), _uniform_int(rng, 12, 28, n),
+        np.isin(primary, [OPIATES, ALCOHOL]),
+        _uniform_int(rng, 12, 28, n),
         np.where(primary == CRACK, _uniform_int(rng, 8, 28, n), _uniform_int(rng, 6, 28, n)),
     )
     cease_at = np.array([1, 2, 3, NEVER])[
@@ -74,9 +75,7 @@ def journey_traits(rng, journeys: pd.DataFrame) -> dict[str, np.ndarray]:
         "psych_gain": rng.normal(1.0, 1.0, n),
         "phys_base": rng.normal(10.0, 3.5, n),
         "phys_gain": rng.normal(0.8, 1.0, n),
-        "shoplifting_base": np.where(
-            rng.random(n) < np.where(hard_drugs, 0.30, 0.05), _uniform_int(rng, 1, 20, n), 0
-        ),
+        "shoplifting_base": np.where(rng.random(n) < np.where(hard_drugs, 0.30, 0.05), _uniform_int(rng, 1, 20, n), 0),
         "selling_base": np.where(rng.random(n) < np.where(hard_drugs, 0.12, 0.03), _uniform_int(rng, 1, 15, n), 0),
         "work_base": np.where(rng.random(n) < 0.15, _uniform_int(rng, 4, 20, n), 0),
         "education_base": np.where(rng.random(n) < 0.05, _uniform_int(rng, 2, 10, n), 0),
@@ -91,11 +90,13 @@ def _top_dates(rng, journeys: pd.DataFrame, episodes: pd.DataFrame, horizon: int
     reviews = _review_tops(rng, episodes, horizon)
     exits = _exit_tops(rng, episodes)
     episode_row = np.concatenate([starts[0], reviews[0], exits[0]])
-    stage = np.concatenate([
-        np.full(len(starts[0]), "S", dtype=object),
-        np.full(len(reviews[0]), "R", dtype=object),
-        np.full(len(exits[0]), "E", dtype=object),
-    ])
+    stage = np.concatenate(
+        [
+            np.full(len(starts[0]), "S", dtype=object),
+            np.full(len(reviews[0]), "R", dtype=object),
+            np.full(len(exits[0]), "E", dtype=object),
+        ]
+    )
     reason = episodes["discharge_reason"].to_numpy()
     tops = pd.DataFrame(
         {
@@ -176,9 +177,10 @@ def _top_values(rng, journeys: pd.DataFrame, traits: dict, tops: pd.DataFrame) -
         journeys["abstinent_later"].to_numpy()[j],
     )
     primary_abstinent = (primary_abstinent | completed_clean) & ~occasional
-    secondary_abstinent = np.where(
-        k == 0, False, rng.random(n) < np.where(primary_abstinent, *rates.SECONDARY_ABSTINENT)
-    ) | completed_clean
+    secondary_abstinent = (
+        np.where(k == 0, False, rng.random(n) < np.where(primary_abstinent, *rates.SECONDARY_ABSTINENT))
+        | completed_clean
+    )
 
     values: dict[str, np.ndarray] = {}
     primary = journeys["primary"].to_numpy()[j]

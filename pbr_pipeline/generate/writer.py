@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -126,7 +126,8 @@ def _row_defect_entries(submission: Submission, plan: UnitPlan, row_plan: RowDef
                     "column": defect.column,
                     "code": defect.code,
                     "level": "row",
-                    "path": f"{window_name(submission.window)}/{submission.name}{'.zip' if plan.kind == ZIPPED else ''}",
+                    "path": f"{window_name(submission.window)}/{submission.name}"
+                    + (".zip" if plan.kind == ZIPPED else ""),
                 }
             )
     return entries
@@ -136,7 +137,9 @@ def _write(out_dir: Path, artefact: Artefact) -> None:
     window_dir = out_dir / artefact.window
     window_dir.mkdir(parents=True, exist_ok=True)
     if artefact.zipped:
-        data = artefact.raw_zip if artefact.raw_zip is not None else build.zip_bytes(artefact.members, artefact.created_at)
+        data = (
+            artefact.raw_zip if artefact.raw_zip is not None else build.zip_bytes(artefact.members, artefact.created_at)
+        )
         (window_dir / f"{artefact.submission_id}.zip").write_bytes(data)
         return
     folder = window_dir / artefact.submission_id
@@ -147,8 +150,13 @@ def _write(out_dir: Path, artefact: Artefact) -> None:
 
 def _defect_order(entry: dict) -> tuple:
     return (
-        entry["window"], entry["submission_id"], entry["path"], entry["file"] or "", entry["line"] or 0,
-        entry["column"] or "", entry["code"],
+        entry["window"],
+        entry["submission_id"],
+        entry["path"],
+        entry["file"] or "",
+        entry["line"] or 0,
+        entry["column"] or "",
+        entry["code"],
     )
 
 

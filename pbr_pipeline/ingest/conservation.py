@@ -29,7 +29,8 @@ def conservation_breaches(con: duckdb.DuckDBPyConnection) -> list[dict]:
         FROM quality.submission_files f
         JOIN loaded l USING (submission_id, fingerprint)
         LEFT JOIN raw_rows r ON r.submission_id = f.submission_id AND r.file = f.file
-        LEFT JOIN quarantined q ON q.submission_id = f.submission_id AND q.fingerprint = f.fingerprint AND q.file = f.file
+        LEFT JOIN quarantined q
+            ON q.submission_id = f.submission_id AND q.fingerprint = f.fingerprint AND q.file = f.file
         WHERE f.rows_in <> f.rows_loaded + f.rows_quarantined
            OR coalesce(r.n, 0) <> f.rows_loaded
            OR coalesce(q.n, 0) <> f.rows_quarantined

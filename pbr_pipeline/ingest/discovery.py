@@ -85,11 +85,14 @@ def _read_limited(stream, name: str, limit: int) -> bytes:
 def _check_zip_entry(info: zipfile.ZipInfo, limits: ReadLimits) -> None:
     if info.file_size > limits.max_file_bytes:
         raise UnreadableSubmission(
-            f"{info.filename} would expand to {info.file_size / MIB:.1f} MiB, over the limit of {limits.max_file_bytes // MIB} MiB")
+            f"{info.filename} would expand to {info.file_size / MIB:.1f} MiB, "
+            f"over the limit of {limits.max_file_bytes // MIB} MiB"
+        )
     if info.file_size > MIB and info.file_size > limits.max_zip_ratio * max(info.compress_size, 1):
         raise UnreadableSubmission(
             f"{info.filename} would expand {info.file_size // max(info.compress_size, 1)} times, "
-            f"over the ratio limit of {limits.max_zip_ratio}")
+            f"over the ratio limit of {limits.max_zip_ratio}"
+        )
 
 
 def read_zip(path: Path, limits: ReadLimits) -> dict[str, bytes]:
@@ -210,7 +213,9 @@ def _classify(entry: os.DirEntry, landing_dir: Path, found: list, strays: list, 
     elif entry.is_file(follow_symlinks=False) and path.suffix == ".zip":
         found.append(Candidate(path, landing_dir))
     else:
-        strays.append(Stray(path, landing_dir, "MANIFEST_MISSING", "not part of a submission (no submission folder or zip)"))
+        strays.append(
+            Stray(path, landing_dir, "MANIFEST_MISSING", "not part of a submission (no submission folder or zip)")
+        )
 
 
 def discover_all(landing_dir: Path) -> tuple[list[Candidate], list[Stray]]:

@@ -166,7 +166,9 @@ def check_submission(candidate: Candidate, files: dict[str, bytes], areas: Areas
     for name in listed:
         rows = len(parsed[name][1])
         if rows != manifest.files[name]["rows"]:
-            raise Rejection("ROWCOUNT_MISMATCH", f"{name}: {rows} data rows, the manifest says {manifest.files[name]['rows']}")
+            raise Rejection(
+                "ROWCOUNT_MISMATCH", f"{name}: {rows} data rows, the manifest says {manifest.files[name]['rows']}"
+            )
     parsed_files = []
     for name in listed:
         table = name.removesuffix(".csv")

@@ -89,7 +89,9 @@ def check_against_warehouse(con: duckdb.DuckDBPyConnection, parsed: ParsedSubmis
         return SubmissionStatus.DUPLICATE
     higher = [seq for seq, _ in earlier if seq >= manifest.seq]
     if higher:
-        raise Rejection("STALE_SEQ", f"seq {max(higher):02d} of {manifest.submitter} {manifest.window} is already loaded")
+        raise Rejection(
+            "STALE_SEQ", f"seq {max(higher):02d} of {manifest.submitter} {manifest.window} is already loaded"
+        )
     closed = con.execute(
         "SELECT max(payment_window) FROM marts.payment_runs WHERE status = 'FINAL' AND payment_window >= ?",
         [manifest.window],
@@ -109,10 +111,7 @@ def _raw_records(parsed_file: ParsedFile, lines: set[int]) -> dict[int, str]:
     records = {}
     for line, values in parsed_file.rows:
         if line in lines:
-            row = {
-                name: ("" if name in PERSONAL_COLUMNS else value)
-                for name, value in zip(parsed_file.header, values)
-            }
+            row = {name: ("" if name in PERSONAL_COLUMNS else value) for name, value in zip(parsed_file.header, values)}
             records[line] = json.dumps(row, ensure_ascii=False)
     return records
 
@@ -183,7 +182,8 @@ def validate_table(table: str, items: list[tuple[int, ParsedFile, SubmissionCont
     failures = contract_failures(table, frame) if len(frame) else pd.DataFrame(columns=["row", "column_name", "reason"])
     rows = failures["row"].to_numpy(dtype=np.int64)
     failures = failures.assign(
-        _file=frame["ctx_file"].to_numpy()[rows], line_number=lines[rows],
+        _file=frame["ctx_file"].to_numpy()[rows],
+        line_number=lines[rows],
     ).sort_values(["_file", "line_number", "column_name", "reason"], kind="stable")
     bad = np.zeros(len(frame), dtype=bool)
     bad[rows] = True
@@ -198,7 +198,9 @@ def validate_table(table: str, items: list[tuple[int, ParsedFile, SubmissionCont
             bad_lines = set(quarantine["line_number"].tolist())
             raw = _raw_records(parsed_file, bad_lines)
             quarantine = quarantine.assign(raw_record=quarantine["line_number"].map(raw))
-        batch.results[submission] = FileResult(parsed_file, len(parsed_file.rows) - len(bad_lines), len(bad_lines), quarantine)
+        batch.results[submission] = FileResult(
+            parsed_file, len(parsed_file.rows) - len(bad_lines), len(bad_lines), quarantine
+        )
     submissions = np.asarray([submission for submission, _, _ in items], dtype=np.int64)
     keep = ~bad
     loaded = frame.loc[keep, [column.name for column in RETURN_TABLES[table].file_columns]].reset_index(drop=True)
@@ -208,7 +210,9 @@ def validate_table(table: str, items: list[tuple[int, ParsedFile, SubmissionCont
     return batch
 
 
-def validate_table_or_each(table: str, items: list[tuple[int, ParsedFile, SubmissionContext]], key: bytes) -> TableBatch:
+def validate_table_or_each(
+    table: str, items: list[tuple[int, ParsedFile, SubmissionContext]], key: bytes
+) -> TableBatch:
     """`validate_table` on all the files at once; should that raise, on each file alone, so that
     one submission that cannot be checked cannot sink the others (its error is kept for it)."""
     try:
@@ -245,7 +249,10 @@ class ValidatedBatch:
 
 
 def validate_batch(
-    con: duckdb.DuckDBPyConnection, submissions: list[tuple[int, ParsedSubmission]], areas: Areas, key: bytes,
+    con: duckdb.DuckDBPyConnection,
+    submissions: list[tuple[int, ParsedSubmission]],
+    areas: Areas,
+    key: bytes,
 ) -> ValidatedBatch:
     """Validate every file of the submissions (`(index, parsed)`), one contract call per table,
     and stage the rows each will load; the submissions are applied one by one afterwards."""
@@ -273,7 +280,9 @@ def validate_batch(
             _stage(con, validated, table, pd.concat(batch.loaded, ignore_index=True) if batch.loaded else None)
         quarantine = [
             result.quarantine.assign(_sub=index, file=result.file.name)
-            for index, results in files.items() for result in results if result.rows_quarantined
+            for index, results in files.items()
+            for result in results
+            if result.rows_quarantined
         ]
         if quarantine:
             _stage(con, validated, "quarantine", pd.concat(quarantine, ignore_index=True))
@@ -290,8 +299,11 @@ def _stage(con: duckdb.DuckDBPyConnection, validated: ValidatedBatch, table: str
     name = f"{STAGE_PREFIX}{table}"
     rows = rows.assign(_row=np.arange(len(rows)))
     text = [c for c in rows.columns if c not in ("_sub", "_row", "line_number", "deleted")]
-    select = ", ".join(['"_sub"', '"_row"', '"line_number"'] + [f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in text]
-                       + (['"deleted"'] if "deleted" in rows.columns else []))
+    select = ", ".join(
+        ['"_sub"', '"_row"', '"line_number"']
+        + [f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in text]
+        + (['"deleted"'] if "deleted" in rows.columns else [])
+    )
     con.register("ingest_incoming", rows)
     try:
         validated.staged[table] = name
@@ -322,7 +334,7 @@ def _insert_raw(con, table: str, validated: ValidatedBatch) -> None:
         select.append(f'CAST({source}."{column}" AS {kind}) AS "{column}"')
     names = ", ".join(f'"{c}"' for c in raw_columns(table))
     con.execute(
-        f"""INSERT INTO raw.{table} ({names}) SELECT {', '.join(select)}
+        f"""INSERT INTO raw.{table} ({names}) SELECT {", ".join(select)}
             FROM temp.{validated.staged[table]} s JOIN ingest_applied a ON a._sub = s._sub AND a.table_name = ?
             ORDER BY s._row""",
         [table],
@@ -334,18 +346,32 @@ APPLIED_LINEAGE = ("submission_id", "submitter", "area", "window", "seq", "file"
 
 
 def applied_files(
-    candidate: Candidate, parsed: ParsedSubmission, fingerprint: str, area: str | None, received_at: dt.datetime,
-    results: list[FileResult], index: int,
+    candidate: Candidate,
+    parsed: ParsedSubmission,
+    fingerprint: str,
+    area: str | None,
+    received_at: dt.datetime,
+    results: list[FileResult],
+    index: int,
 ) -> list[dict]:
     """One row per file of an applied submission: its lineage and counts (`write_rows`)."""
     manifest = parsed.manifest
     return [
         {
-            "_sub": index, "_file_pos": position, "table_name": result.file.table,
-            "submission_id": candidate.submission_id, "fingerprint": fingerprint,
-            "submitter": manifest.submitter, "area": area, "window": manifest.window, "seq": manifest.seq,
-            "file": result.file.name, "loaded_at": received_at, "rows_in": len(result.file.rows),
-            "rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,
+            "_sub": index,
+            "_file_pos": position,
+            "table_name": result.file.table,
+            "submission_id": candidate.submission_id,
+            "fingerprint": fingerprint,
+            "submitter": manifest.submitter,
+            "area": area,
+            "window": manifest.window,
+            "seq": manifest.seq,
+            "file": result.file.name,
+            "loaded_at": received_at,
+            "rows_in": len(result.file.rows),
+            "rows_loaded": result.rows_loaded,
+            "rows_quarantined": result.rows_quarantined,
         }
         for position, result in enumerate(results)
     ]
@@ -367,7 +393,8 @@ def write_rows(con: duckdb.DuckDBPyConnection, validated: ValidatedBatch, files:
                 f"""INSERT INTO quality.quarantine
                     SELECT a.submission_id, a."window", q.file, q.line_number, q.column_name, q.reason,
                            q.raw_record, a.fingerprint
-                    FROM temp.{validated.staged['quarantine']} q JOIN ingest_applied a ON a._sub = q._sub AND a.file = q.file
+                    FROM temp.{validated.staged["quarantine"]} q
+                    JOIN ingest_applied a ON a._sub = q._sub AND a.file = q.file
                     ORDER BY q._row"""
             )
         con.execute(
@@ -431,7 +458,21 @@ def apply_submission(
 def record_outcome(con, outcome: Outcome, source: str, fingerprint: str, received_at: dt.datetime) -> None:
     con.execute(
         "INSERT INTO quality.submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [outcome.submission_id, outcome.submitter, outcome.area, outcome.window, outcome.seq,
-         outcome.status, outcome.reason, outcome.detail, outcome.rows_in, outcome.rows_loaded,
-         outcome.rows_quarantined, received_at, source, fingerprint, outcome.pseudonym_key_id],
+        [
+            outcome.submission_id,
+            outcome.submitter,
+            outcome.area,
+            outcome.window,
+            outcome.seq,
+            outcome.status,
+            outcome.reason,
+            outcome.detail,
+            outcome.rows_in,
+            outcome.rows_loaded,
+            outcome.rows_quarantined,
+            received_at,
+            source,
+            fingerprint,
+            outcome.pseudonym_key_id,
+        ],
     )

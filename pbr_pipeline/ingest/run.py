@@ -99,10 +99,15 @@ class IngestSummary:
         )
 
     def table(self) -> str:
-        lines = [f"ingest {self.window}: {len(self.outcomes)} new submission(s), {self.skipped} already seen",
-                 f"  {'area':<5} {'loaded':>6} {'rejected':>8} {'dup':>4} {'rows loaded':>11} {'quarantined':>11}"]
+        lines = [
+            f"ingest {self.window}: {len(self.outcomes)} new submission(s), {self.skipped} already seen",
+            f"  {'area':<5} {'loaded':>6} {'rejected':>8} {'dup':>4} {'rows loaded':>11} {'quarantined':>11}",
+        ]
         for area, t in self.by_area().items():
-            lines.append(f"  {area:<5} {t.loaded:>6} {t.rejected:>8} {t.duplicate:>4} {t.rows_loaded:>11} {t.rows_quarantined:>11}")
+            lines.append(
+                f"  {area:<5} {t.loaded:>6} {t.rejected:>8} {t.duplicate:>4}"
+                f" {t.rows_loaded:>11} {t.rows_quarantined:>11}"
+            )
         return "\n".join(lines)
 
 
@@ -189,8 +194,13 @@ class Sighting:
 
 
 def ingest_candidate(
-    con: duckdb.DuckDBPyConnection, sighting: Sighting, index: int, validated: ValidatedBatch | None,
-    areas: Areas, key: bytes, pending: list[dict] | None = None,
+    con: duckdb.DuckDBPyConnection,
+    sighting: Sighting,
+    index: int,
+    validated: ValidatedBatch | None,
+    areas: Areas,
+    key: bytes,
+    pending: list[dict] | None = None,
 ) -> Outcome:
     """Phase 3 for one sighting: record its rejection, or check it against the warehouse and
     apply it with its validation (`validated`; None: validate it alone now), in a transaction of
@@ -203,39 +213,64 @@ def ingest_candidate(
         if sighting.rejection is not None:
             raise sighting.rejection
         if sighting.error is not None:
-            return _record_rejection(con, outcome, candidate.source, fingerprint, received_at, "ENCODING",
-                                     internal_error_detail(sighting.error))
+            return _record_rejection(
+                con,
+                outcome,
+                candidate.source,
+                fingerprint,
+                received_at,
+                "ENCODING",
+                internal_error_detail(sighting.error),
+            )
         parsed = sighting.parsed
         outcome.submitter, outcome.seq = parsed.manifest.submitter, parsed.manifest.seq
         outcome.area = areas.submitter_area.get(parsed.manifest.submitter)
         if check_against_warehouse(con, parsed, fingerprint) == SubmissionStatus.DUPLICATE:
-            outcome.status, outcome.detail = SubmissionStatus.DUPLICATE, "identical to a submission already loaded: no-op"
+            outcome.status, outcome.detail = (
+                SubmissionStatus.DUPLICATE,
+                "identical to a submission already loaded: no-op",
+            )
             record_outcome(con, outcome, candidate.source, fingerprint, received_at)
             return outcome
         alone = validate_batch(con, [(index, parsed)], areas, key) if validated is None else None
         try:
             validation = validated if alone is None else alone
             if index in validation.errors:
-                return _record_rejection(con, outcome, candidate.source, fingerprint, received_at, "ENCODING",
-                                         internal_error_detail(validation.errors[index]))
+                return _record_rejection(
+                    con,
+                    outcome,
+                    candidate.source,
+                    fingerprint,
+                    received_at,
+                    "ENCODING",
+                    internal_error_detail(validation.errors[index]),
+                )
             outcome.status = SubmissionStatus.LOADED
-            return apply_submission(con, candidate, parsed, outcome, fingerprint, areas, key, received_at,
-                                    validation, index, pending)
+            return apply_submission(
+                con, candidate, parsed, outcome, fingerprint, areas, key, received_at, validation, index, pending
+            )
         finally:
             if alone is not None:
                 alone.drop(con)
     except Rejection as rejection:
-        return _record_rejection(con, outcome, candidate.source, fingerprint, received_at, rejection.code, rejection.detail)
+        return _record_rejection(
+            con, outcome, candidate.source, fingerprint, received_at, rejection.code, rejection.detail
+        )
     except Exception as error:  # no single submission stops the run (module docstring)
         if pending is not None:
             raise  # the caller rolls back and applies each submission in a transaction of its own
-        return _record_rejection(con, outcome, candidate.source, fingerprint, received_at, "ENCODING",
-                                 internal_error_detail(error))
+        return _record_rejection(
+            con, outcome, candidate.source, fingerprint, received_at, "ENCODING", internal_error_detail(error)
+        )
 
 
 def ingest_batch(
-    con: duckdb.DuckDBPyConnection, sightings: list[Sighting], areas: Areas, key: bytes,
-    summary: IngestSummary, logger: logging.Logger,
+    con: duckdb.DuckDBPyConnection,
+    sightings: list[Sighting],
+    areas: Areas,
+    key: bytes,
+    summary: IngestSummary,
+    logger: logging.Logger,
 ) -> None:
     """Phases 2 and 3 (module docstring) for sightings of one window, checked, in load order.
 
@@ -249,8 +284,11 @@ def ingest_batch(
         validated = validate_batch(con, checked, areas, key)
     except Exception as error:  # noqa: BLE001 - each submission is validated alone instead, its error its own
         # The kind only: the error's text could quote a personal value.
-        log.warning("validating %d submission(s) together failed (%s): each is validated alone",
-                    len(checked), type(error).__name__)
+        log.warning(
+            "validating %d submission(s) together failed (%s): each is validated alone",
+            len(checked),
+            type(error).__name__,
+        )
         validated = None
     outcomes = None
     try:
@@ -258,11 +296,16 @@ def ingest_batch(
             try:
                 outcomes = _apply_together(con, sightings, validated, areas, key)
             except Exception as error:  # noqa: BLE001 - each submission is applied alone instead
-                log.warning("applying %d submission(s) in one transaction failed (%s): each is applied alone",
-                            len(sightings), type(error).__name__)
+                log.warning(
+                    "applying %d submission(s) in one transaction failed (%s): each is applied alone",
+                    len(sightings),
+                    type(error).__name__,
+                )
         if outcomes is None:
-            outcomes = [ingest_candidate(con, sighting, index, validated, areas, key)
-                        for index, sighting in enumerate(sightings)]
+            outcomes = [
+                ingest_candidate(con, sighting, index, validated, areas, key)
+                for index, sighting in enumerate(sightings)
+            ]
     finally:
         if validated is not None:
             validated.drop(con)
@@ -271,15 +314,21 @@ def ingest_batch(
 
 
 def _apply_together(
-    con: duckdb.DuckDBPyConnection, sightings: list[Sighting], validated: ValidatedBatch, areas: Areas, key: bytes,
+    con: duckdb.DuckDBPyConnection,
+    sightings: list[Sighting],
+    validated: ValidatedBatch,
+    areas: Areas,
+    key: bytes,
 ) -> list[Outcome]:
     """Phase 3 of a batch in one transaction: each sighting's checks and bookkeeping in turn,
     then the rows of all the applied ones; rolled back whole should anything raise."""
     con.begin()
     try:
         pending: list[dict] = []
-        outcomes = [ingest_candidate(con, sighting, index, validated, areas, key, pending)
-                    for index, sighting in enumerate(sightings)]
+        outcomes = [
+            ingest_candidate(con, sighting, index, validated, areas, key, pending)
+            for index, sighting in enumerate(sightings)
+        ]
         write_rows(con, validated, pending)
         con.commit()
     except BaseException:
@@ -288,8 +337,9 @@ def _apply_together(
     return outcomes
 
 
-def _record_rejection(con, outcome: Outcome, source: str, fingerprint: str, received_at: dt.datetime,
-                      code: str, detail: str) -> Outcome:
+def _record_rejection(
+    con, outcome: Outcome, source: str, fingerprint: str, received_at: dt.datetime, code: str, detail: str
+) -> Outcome:
     outcome.status, outcome.reason, outcome.detail = SubmissionStatus.REJECTED, code, detail
     outcome.rows_in = outcome.rows_loaded = outcome.rows_quarantined = 0
     outcome.pseudonym_key_id = None
@@ -302,14 +352,27 @@ def record_stray(con: duckdb.DuckDBPyConnection, stray: Stray) -> Outcome | None
     fingerprint = hashlib.sha256(f"{stray.code}\0{stray.source}".encode()).hexdigest()
     if already_seen(con, stray.source, fingerprint):
         return None
-    outcome = Outcome(submission_id=stray.submission_id, submitter=None, area=None, window=None, seq=None, status=SubmissionStatus.REJECTED)
-    return _record_rejection(con, outcome, stray.source, fingerprint, _received_now(), stray.code,
-                             f"{stray.source}: {stray.detail}")
+    outcome = Outcome(
+        submission_id=stray.submission_id,
+        submitter=None,
+        area=None,
+        window=None,
+        seq=None,
+        status=SubmissionStatus.REJECTED,
+    )
+    return _record_rejection(
+        con, outcome, stray.source, fingerprint, _received_now(), stray.code, f"{stray.source}: {stray.detail}"
+    )
 
 
 def ingest_up_to(
-    con: duckdb.DuckDBPyConnection, landing_dir: Path, areas: Areas, window: str, key: bytes,
-    logger: logging.Logger | None = None, limits: ReadLimits | None = None,
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    areas: Areas,
+    window: str,
+    key: bytes,
+    logger: logging.Logger | None = None,
+    limits: ReadLimits | None = None,
 ) -> IngestSummary:
     """Ingest every landed submission for a window up to `window` not yet seen, oldest first,
     and record every entry of the landing that is no submission."""
@@ -352,6 +415,11 @@ def _tally(summary: IngestSummary, logger: logging.Logger, source: str, outcome:
     summary.outcomes.append(outcome)
     reason = f" {outcome.reason}" if outcome.reason else ""
     logger.info(
-        "%s: %s%s (rows in %d, loaded %d, quarantined %d)", source, outcome.status, reason,
-        outcome.rows_in, outcome.rows_loaded, outcome.rows_quarantined,
+        "%s: %s%s (rows in %d, loaded %d, quarantined %d)",
+        source,
+        outcome.status,
+        reason,
+        outcome.rows_in,
+        outcome.rows_loaded,
+        outcome.rows_quarantined,
     )

@@ -78,6 +78,7 @@ class CheckpointResult:
 def import_in_background() -> None:
     """Start importing GX in a thread of its own: the dbt build that runs before the
     checkpoint is another process, so the import (about 4 s) takes the time of neither."""
+
     def load() -> None:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
         import great_expectations  # noqa: F401
@@ -224,42 +225,62 @@ def _expectations() -> dict[str, list[tuple[str, Expectation]]]:
 
     return {
         "payment_lines": [
-            ("payment_lines: NEW amount >= 0",
-             gxe.ExpectColumnValuesToBeBetween(column="amount_pence", min_value=0,
-                                               row_condition=Column("status") == "NEW")),
-            ("payment_lines: REVERSAL amount <= 0",
-             gxe.ExpectColumnValuesToBeBetween(column="amount_pence", max_value=0,
-                                               row_condition=Column("status") == "REVERSAL")),
+            (
+                "payment_lines: NEW amount >= 0",
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="amount_pence", min_value=0, row_condition=Column("status") == "NEW"
+                ),
+            ),
+            (
+                "payment_lines: REVERSAL amount <= 0",
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="amount_pence", max_value=0, row_condition=Column("status") == "REVERSAL"
+                ),
+            ),
         ],
         "entitlements": [
-            ("entitlements: a schedule in force bounds the amount",
-             gxe.ExpectColumnValuesToNotBeNull(column="bound_pence")),
+            (
+                "entitlements: a schedule in force bounds the amount",
+                gxe.ExpectColumnValuesToNotBeNull(column="bound_pence"),
+            ),
             ("entitlements: gross >= 0", gxe.ExpectColumnValuesToBeBetween(column="gross_pence", min_value=0)),
             ("entitlements: gross <= bound of its band and schedule", at_most("gross_pence", "bound_pence")),
             ("entitlements: payable <= gross", at_most("payable_pence", "gross_pence")),
             ("entitlements: payable >= 0", gxe.ExpectColumnValuesToBeBetween(column="payable_pence", min_value=0)),
         ],
         "contract_cap_positions": [
-            ("contract_cap_positions: payable in the financial year <= annual cap",
-             at_most("payable_to_date_pence", "cap_pence")),
+            (
+                "contract_cap_positions: payable in the financial year <= annual cap",
+                at_most("payable_to_date_pence", "cap_pence"),
+            ),
         ],
         "statement_vs_lines": [
-            ("provider_statements: amount = sum of payment_lines",
-             equal("statement_amount_pence", "lines_amount_pence")),
-            ("provider_statements: line_count = count of payment_lines",
-             equal("statement_line_count", "lines_line_count")),
+            (
+                "provider_statements: amount = sum of payment_lines",
+                equal("statement_amount_pence", "lines_amount_pence"),
+            ),
+            (
+                "provider_statements: line_count = count of payment_lines",
+                equal("statement_line_count", "lines_line_count"),
+            ),
         ],
         "provider_net": [
-            ("provider_statements: provider net = sum of its payment_lines",
-             equal("statement_net_pence", "lines_net_pence")),
+            (
+                "provider_statements: provider net = sum of its payment_lines",
+                equal("statement_net_pence", "lines_net_pence"),
+            ),
         ],
         "cumulative": [
-            ("payment_lines: cumulative amount to window = payable as of window",
-             equal("paid_to_date_pence", "payable_pence")),
+            (
+                "payment_lines: cumulative amount to window = payable as of window",
+                equal("paid_to_date_pence", "payable_pence"),
+            ),
         ],
         "columns": [
-            (f"warehouse and exports: no personal column ({', '.join(PERSONAL_COLUMNS)})",
-             gxe.ExpectColumnValuesToNotBeInSet(column="column_name", value_set=list(PERSONAL_COLUMNS))),
+            (
+                f"warehouse and exports: no personal column ({', '.join(PERSONAL_COLUMNS)})",
+                gxe.ExpectColumnValuesToNotBeInSet(column="column_name", value_set=list(PERSONAL_COLUMNS)),
+            ),
         ],
     }
 
@@ -284,7 +305,7 @@ def run_payment_checkpoint(con: duckdb.DuckDBPyConnection, windows: list[str], d
     context = gx.get_context(mode="ephemeral", project_config=_project_config(docs_dir))
     source = context.data_sources.add_pandas("warehouse")
     label = range_label(windows)
-    run_id = RunIdentifier(run_name=f"payments-{label}", run_time=dt.datetime.now(dt.timezone.utc))
+    run_id = RunIdentifier(run_name=f"payments-{label}", run_time=dt.datetime.now(dt.UTC))
 
     order: list[str] = []  # readable names, in the order failures are reported
     keys: dict[str, list[str]] = {}  # readable name -> the columns that identify its rows
@@ -300,16 +321,19 @@ def run_payment_checkpoint(con: duckdb.DuckDBPyConnection, windows: list[str], d
         suite = context.suites.add(suite)
         batch = source.add_dataframe_asset(frame_name).add_batch_definition_whole_dataframe("window")
         validation = context.validation_definitions.add(
-            gx.ValidationDefinition(name=frame_name, data=batch, suite=suite))
-        checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name=frame_name,
-            validation_definitions=[validation],
-            result_format={
-                "result_format": "COMPLETE",
-                "partial_unexpected_count": MAX_ROWS,
-                "unexpected_index_column_names": _ROW_KEYS[frame_name],
-            },
-        ))
+            gx.ValidationDefinition(name=frame_name, data=batch, suite=suite)
+        )
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name=frame_name,
+                validation_definitions=[validation],
+                result_format={
+                    "result_format": "COMPLETE",
+                    "partial_unexpected_count": MAX_ROWS,
+                    "unexpected_index_column_names": _ROW_KEYS[frame_name],
+                },
+            )
+        )
         outcome = checkpoint.run(batch_parameters={"dataframe": frames[frame_name]}, run_id=run_id)
         for suite_result in outcome.run_results.values():
             results.extend(suite_result.results)

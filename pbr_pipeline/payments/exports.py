@@ -24,11 +24,29 @@ from pathlib import Path
 import duckdb
 
 PAYMENT_LINE_COLUMNS = [
-    "payment_window", "line_key", "journey_id", "pbr_id", "area", "kind", "outcome_code", "provider",
-    "contract_id", "band", "earned_date", "earned_window", "status", "amount",
+    "payment_window",
+    "line_key",
+    "journey_id",
+    "pbr_id",
+    "area",
+    "kind",
+    "outcome_code",
+    "provider",
+    "contract_id",
+    "band",
+    "earned_date",
+    "earned_window",
+    "status",
+    "amount",
 ]
 SUMMARY_COLUMNS = [
-    "payment_window", "area", "provider", "lines", "new_amount", "reversal_amount", "net_amount_due",
+    "payment_window",
+    "area",
+    "provider",
+    "lines",
+    "new_amount",
+    "reversal_amount",
+    "net_amount_due",
 ]
 MISSING_RETURN_COLUMNS = ["as_of_window", "area", "submitter", "role", "detail"]
 # Each file of a window's folder and its columns (the payment checkpoint checks that none of

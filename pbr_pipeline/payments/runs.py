@@ -26,7 +26,7 @@ class RunTotals:
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def inputs_fingerprint(con: duckdb.DuckDBPyConnection, window: str) -> str:
@@ -116,14 +116,16 @@ def _file_digests(files: dict[str, bytes]) -> dict[str, str]:
     return {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
 
 
-def check_final_run_reproduced(con: duckdb.DuckDBPyConnection, window: str, fingerprint: str,
-                               files: dict[str, bytes]) -> None:
+def check_final_run_reproduced(
+    con: duckdb.DuckDBPyConnection, window: str, fingerprint: str, files: dict[str, bytes]
+) -> None:
     """A final run must come out the same: the same inputs, every line the same in every
     column, and every statement file the same to the byte; otherwise it is refused."""
     if run_status(con, window) != "FINAL":
         return
     recorded = con.execute(
-        "SELECT inputs_fingerprint FROM marts.payment_runs WHERE payment_window = ?", [window]).fetchone()[0]
+        "SELECT inputs_fingerprint FROM marts.payment_runs WHERE payment_window = ?", [window]
+    ).fetchone()[0]
     if recorded != fingerprint:
         raise PaymentRunError(f"the final run for {window} did not reproduce: the submissions it sees have changed")
     changed = con.execute(
@@ -143,7 +145,8 @@ def check_final_run_reproduced(con: duckdb.DuckDBPyConnection, window: str, fing
             f"(first: {key} {status}); its lines and statements are kept as finalised"
         )
     final_files = dict(
-        con.execute("SELECT file, sha256 FROM quality.final_files WHERE payment_window = ?", [window]).fetchall())
+        con.execute("SELECT file, sha256 FROM quality.final_files WHERE payment_window = ?", [window]).fetchall()
+    )
     now = _file_digests(files)
     differing = sorted(name for name in set(final_files) | set(now) if final_files.get(name) != now.get(name))
     if differing:
@@ -156,7 +159,8 @@ def check_final_run_reproduced(con: duckdb.DuckDBPyConnection, window: str, fing
 def _runs_made_with_development_key(con: duckdb.DuckDBPyConnection, window: str) -> str | None:
     """Why the window's numbers rest on the public development key, or None."""
     run_key = con.execute(
-        "SELECT pseudonym_key_id FROM marts.payment_runs WHERE payment_window = ?", [window]).fetchone()[0]
+        "SELECT pseudonym_key_id FROM marts.payment_runs WHERE payment_window = ?", [window]
+    ).fetchone()[0]
     if run_key == DEVELOPMENT_KEY_ID:
         return f"the run for {window} used the development pseudonym key"
     loaded = con.execute(
@@ -181,8 +185,9 @@ def finalize(con: duckdb.DuckDBPyConnection, window: str, by: str, export_dir: P
     if development:
         raise PaymentRunError(f"{window} cannot be finalised: {development} (set PBR_PSEUDONYM_KEY and re-run)")
     folder = export_dir / window
-    files = ({path.name: path.read_bytes() for path in sorted(folder.glob("*")) if path.is_file()}
-             if folder.is_dir() else {})
+    files = (
+        {path.name: path.read_bytes() for path in sorted(folder.glob("*")) if path.is_file()} if folder.is_dir() else {}
+    )
     if "summary.csv" not in files:
         raise PaymentRunError(f"{window} cannot be finalised: its statements are not in {folder} (re-run it first)")
     at = utc_now()
@@ -196,8 +201,10 @@ def finalize(con: duckdb.DuckDBPyConnection, window: str, by: str, export_dir: P
         con.execute("DELETE FROM quality.final_lines WHERE payment_window = ?", [window])
         con.execute(f"INSERT INTO quality.final_lines SELECT ?, * FROM ({LINE_DIGESTS})", [window, window])
         con.execute("DELETE FROM quality.final_files WHERE payment_window = ?", [window])
-        con.executemany("INSERT INTO quality.final_files VALUES (?, ?, ?)",
-                        [[window, name, digest] for name, digest in sorted(_file_digests(files).items())])
+        con.executemany(
+            "INSERT INTO quality.final_files VALUES (?, ?, ?)",
+            [[window, name, digest] for name, digest in sorted(_file_digests(files).items())],
+        )
         con.commit()
     except BaseException:
         con.rollback()

@@ -8,12 +8,23 @@
 {{ config(materialized='table') }}
 
 with episodes as (
-    select as_of_window, journey_id, pbr_id, journey_area as area, episode_id, submitter, pathway, triage_date
+    select
+        as_of_window,
+        journey_id,
+        pbr_id,
+        journey_area as area,
+        episode_id,
+        submitter,
+        pathway,
+        triage_date
     from {{ ref('int_journey_episodes') }}
 ),
 
 first_harm_min as (
-    select as_of_window, journey_id, min(triage_date) as first_harm_min_start
+    select
+        as_of_window,
+        journey_id,
+        min(triage_date) as first_harm_min_start
     from episodes
     where pathway = 'HARM_MIN'
     group by as_of_window, journey_id
@@ -25,13 +36,13 @@ receiving as (
     from episodes
     inner join first_harm_min
         on first_harm_min.as_of_window = episodes.as_of_window
-       and first_harm_min.journey_id = episodes.journey_id
-       and episodes.triage_date > first_harm_min.first_harm_min_start
+            and first_harm_min.journey_id = episodes.journey_id
+            and episodes.triage_date > first_harm_min.first_harm_min_start
     where episodes.pathway = 'RECOVERY'
     qualify row_number() over (
-        partition by episodes.as_of_window, episodes.journey_id
-        order by episodes.triage_date, episodes.submitter, episodes.episode_id
-    ) = 1
+            partition by episodes.as_of_window, episodes.journey_id
+            order by episodes.triage_date, episodes.submitter, episodes.episode_id
+        ) = 1
 ),
 
 converting as (
@@ -43,13 +54,13 @@ converting as (
     from receiving
     inner join episodes as harm_min
         on harm_min.as_of_window = receiving.as_of_window
-       and harm_min.journey_id = receiving.journey_id
-       and harm_min.pathway = 'HARM_MIN'
-       and harm_min.triage_date < receiving.triage_date
+            and harm_min.journey_id = receiving.journey_id
+            and harm_min.pathway = 'HARM_MIN'
+            and harm_min.triage_date < receiving.triage_date
     qualify row_number() over (
-        partition by receiving.as_of_window, receiving.journey_id
-        order by harm_min.triage_date desc, harm_min.submitter, harm_min.episode_id
-    ) = 1
+            partition by receiving.as_of_window, receiving.journey_id
+            order by harm_min.triage_date desc, harm_min.submitter asc, harm_min.episode_id asc
+        ) = 1
 )
 
 select
@@ -65,4 +76,4 @@ select
 from receiving
 inner join converting
     on converting.as_of_window = receiving.as_of_window
-   and converting.journey_id = receiving.journey_id
+        and converting.journey_id = receiving.journey_id

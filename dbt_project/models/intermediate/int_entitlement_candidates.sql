@@ -4,24 +4,46 @@
 -- journey's tariff band on the earned date.
 
 with journeys as (
-    select as_of_window, journey_id, pbr_id, area
+    select
+        as_of_window,
+        journey_id,
+        pbr_id,
+        area
     from {{ ref('int_journeys') }}
 ),
 
 attachments as (
-    select as_of_window, journey_id, 'ATTACHMENT' as kind, null as outcome_code, start_date as earned_date, first_provider as provider
+    select
+        as_of_window,
+        journey_id,
+        'ATTACHMENT' as kind,
+        null as outcome_code,
+        start_date as earned_date,
+        first_provider as provider
     from {{ ref('int_journey_starts') }}
     where start_date <= {{ as_of_end() }}
 ),
 
 outcomes as (
-    select as_of_window, journey_id, 'OUTCOME' as kind, outcome_code, outcome_date as earned_date, credited_provider as provider
+    select
+        as_of_window,
+        journey_id,
+        'OUTCOME' as kind,
+        outcome_code,
+        outcome_date as earned_date,
+        credited_provider as provider
     from {{ ref('int_outcome_attainment') }}
     where attained
 ),
 
 conversions as (
-    select as_of_window, journey_id, 'CONVERSION' as kind, null as outcome_code, conversion_date as earned_date, converting_provider as provider
+    select
+        as_of_window,
+        journey_id,
+        'CONVERSION' as kind,
+        null as outcome_code,
+        conversion_date as earned_date,
+        converting_provider as provider
     from {{ ref('int_conversions') }}
     where conversion_date <= {{ as_of_end() }}
 ),
@@ -48,9 +70,9 @@ select
 from lines
 inner join journeys
     on journeys.as_of_window = lines.as_of_window
-   and journeys.journey_id = lines.journey_id
+        and journeys.journey_id = lines.journey_id
 -- the band in force on the earned date: the latest band_from on or before it
 asof left join {{ ref('int_journey_bands') }} as bands
     on bands.as_of_window = lines.as_of_window
-   and bands.journey_id = lines.journey_id
-   and lines.earned_date >= bands.band_from
+        and bands.journey_id = lines.journey_id
+        and lines.earned_date >= bands.band_from

@@ -15,11 +15,14 @@ with candidates as (
 -- The schedule in force: the latest effective_from on or before the earned date (an ASOF
 -- join, which stays a fast range join at national scale).
 in_force as (
-    select candidates.*, schedules.effective_from, schedules.conversion_payment_gbp
+    select
+        candidates.*,
+        schedules.effective_from,
+        schedules.conversion_payment_gbp
     from candidates
     asof left join {{ ref('stg_config__schedules') }} as schedules
         on schedules.area = candidates.area
-       and candidates.earned_date >= schedules.effective_from
+            and candidates.earned_date >= schedules.effective_from
 ),
 
 priced as (
@@ -37,15 +40,15 @@ priced as (
     from in_force
     left join {{ ref('stg_config__schedule_bands') }} as bands
         on bands.area = in_force.area
-       and bands.effective_from = in_force.effective_from
-       and bands.band = in_force.band
+            and bands.effective_from = in_force.effective_from
+            and bands.band = in_force.band
     left join {{ ref('stg_config__schedule_weights') }} as weights
         on weights.area = in_force.area
-       and weights.effective_from = in_force.effective_from
-       and weights.outcome_code = in_force.outcome_code
+            and weights.effective_from = in_force.effective_from
+            and weights.outcome_code = in_force.outcome_code
     left join {{ ref('stg_config__contracts') }} as contracts
         on contracts.provider = in_force.provider
-       and in_force.earned_date between contracts.start_date and contracts.end_date
+            and in_force.earned_date between contracts.start_date and contracts.end_date
 )
 
 select
@@ -71,6 +74,11 @@ select
     case
         when contract_id is null then 'no contract of ' || provider || ' holds ' || cast(earned_date as varchar)
         when effective_from is null then 'no schedule of ' || area || ' in force on ' || cast(earned_date as varchar)
-        when schedule_band is null then 'the schedule of ' || cast(effective_from as varchar) || ' defines no band ' || coalesce(cast(band as varchar), '(none)')
+        when
+            schedule_band is null
+            then 'the schedule of '
+                || cast(effective_from as varchar)
+                || ' defines no band '
+                || coalesce(cast(band as varchar), '(none)')
     end as issue_detail
 from priced

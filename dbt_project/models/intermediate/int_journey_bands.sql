@@ -7,7 +7,13 @@
 {{ config(materialized='table') }}
 
 with assessments as (
-    select as_of_window, journey_id, assessment_id, assessment_type, assessment_date, tariff_band
+    select
+        as_of_window,
+        journey_id,
+        assessment_id,
+        assessment_type,
+        assessment_date,
+        tariff_band
     from {{ ref('int_journey_assessments') }}
 ),
 
@@ -17,9 +23,9 @@ one_per_day as (
     select *
     from assessments
     qualify row_number() over (
-        partition by as_of_window, journey_id, assessment_date
-        order by tariff_band, assessment_id
-    ) = 1
+            partition by as_of_window, journey_id, assessment_date
+            order by tariff_band, assessment_id
+        ) = 1
 )
 
 select

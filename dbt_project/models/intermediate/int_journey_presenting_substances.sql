@@ -5,12 +5,20 @@
 -- configured threshold keeps a null one, which makes the D1 condition false (stricter reading).
 
 with journeys as (
-    select as_of_window, journey_id, area, primary_substance, secondary_substance
+    select
+        as_of_window,
+        journey_id,
+        area,
+        primary_substance,
+        secondary_substance
     from {{ ref('int_journeys') }}
 ),
 
 reliable_change as (
-    select area, substance, days
+    select
+        area,
+        substance,
+        days
     from {{ ref('stg_config__reliable_change') }}
 )
 
@@ -25,7 +33,7 @@ select
 from journeys
 left join reliable_change as primary_change
     on primary_change.area = journeys.area
-   and primary_change.substance = journeys.primary_substance
+        and primary_change.substance = journeys.primary_substance
 left join reliable_change as secondary_change
     on secondary_change.area = journeys.area
-   and secondary_change.substance = journeys.secondary_substance
+        and secondary_change.substance = journeys.secondary_substance

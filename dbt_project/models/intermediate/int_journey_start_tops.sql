@@ -6,6 +6,6 @@ select *
 from {{ ref('int_journey_tops') }}
 where stage = 'S'
 qualify row_number() over (
-    partition by as_of_window, journey_id
-    order by top_date, top_id, submitter
-) = 1
+        partition by as_of_window, journey_id
+        order by top_date, top_id, submitter
+    ) = 1

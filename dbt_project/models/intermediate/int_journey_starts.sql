@@ -6,16 +6,27 @@
 {{ config(materialized='table') }}
 
 with first_episodes as (
-    select as_of_window, journey_id, episode_id, submitter, pathway, triage_date
+    select
+        as_of_window,
+        journey_id,
+        episode_id,
+        submitter,
+        pathway,
+        triage_date
     from {{ ref('int_journey_episodes') }}
     qualify row_number() over (
-        partition by as_of_window, journey_id
-        order by triage_date, episode_id, submitter
-    ) = 1
+            partition by as_of_window, journey_id
+            order by triage_date, episode_id, submitter
+        ) = 1
 ),
 
 bands as (
-    select as_of_window, journey_id, tariff_band, band_from, band_until
+    select
+        as_of_window,
+        journey_id,
+        tariff_band,
+        band_from,
+        band_until
     from {{ ref('int_journey_bands') }}
 )
 
@@ -31,10 +42,10 @@ select
 from first_episodes
 inner join {{ ref('int_journeys') }} as journeys
     on journeys.as_of_window = first_episodes.as_of_window
-   and journeys.journey_id = first_episodes.journey_id
+        and journeys.journey_id = first_episodes.journey_id
 left join bands
     on bands.as_of_window = first_episodes.as_of_window
-   and bands.journey_id = first_episodes.journey_id
-   and bands.band_from <= first_episodes.triage_date
-   -- coalesce, not "is null or": an OR in a join condition forces a nested-loop join
-   and first_episodes.triage_date < coalesce(bands.band_until, date '9999-12-31')
+        and bands.journey_id = first_episodes.journey_id
+        and bands.band_from <= first_episodes.triage_date
+        -- coalesce, not "is null or": an OR in a join condition forces a nested-loop join
+        and first_episodes.triage_date < coalesce(bands.band_until, date '9999-12-31')

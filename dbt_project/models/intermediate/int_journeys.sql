@@ -8,7 +8,7 @@ with initial_assessments as (
     select *
     from {{ ref('int_assessments__current') }}
     where assessment_type = 'INITIAL'
-      and assessment_date <= {{ as_of_end() }}
+        and assessment_date <= {{ as_of_end() }}
 ),
 
 ordered as (

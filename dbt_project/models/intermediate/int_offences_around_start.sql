@@ -5,12 +5,21 @@
 -- evidence.
 
 with started as (
-    select as_of_window, journey_id, pbr_id, start_date
+    select
+        as_of_window,
+        journey_id,
+        pbr_id,
+        start_date
     from {{ ref('int_journey_starts') }}
 ),
 
 offences as (
-    select as_of_window, pbr_id, offence_id, submitter, offence_date
+    select
+        as_of_window,
+        pbr_id,
+        offence_id,
+        submitter,
+        offence_date
     from {{ ref('int_offences__current') }}
     where offence_date <= {{ as_of_end() }}
 )
@@ -25,6 +34,6 @@ select
 from started
 inner join offences
     on offences.as_of_window = started.as_of_window
-   and offences.pbr_id = started.pbr_id
-   and offences.offence_date between started.start_date - 365 and started.start_date + 365
+        and offences.pbr_id = started.pbr_id
+        and offences.offence_date between started.start_date - 365 and started.start_date + 365
 where offences.offence_date <> started.start_date

@@ -12,7 +12,10 @@
 with outcome_codes as (
     -- the national rule set (seeds/outcome_codes.csv); reads_start_top: the rule's eligible
     -- group is read from the Start TOP, so a started journey without one is NO_START_TOP
-    select outcome_code, reads_start_top from {{ ref('outcome_codes') }}
+    select
+        outcome_code,
+        reads_start_top
+    from {{ ref('outcome_codes') }}
 ),
 
 journeys as (
@@ -24,10 +27,10 @@ journeys as (
     from {{ ref('int_journeys') }} as journeys
     left join {{ ref('int_journey_starts') }} as starts
         on starts.as_of_window = journeys.as_of_window
-       and starts.journey_id = journeys.journey_id
+            and starts.journey_id = journeys.journey_id
     left join {{ ref('int_journey_start_tops') }} as start_tops
         on start_tops.as_of_window = journeys.as_of_window
-       and start_tops.journey_id = journeys.journey_id
+            and start_tops.journey_id = journeys.journey_id
 ),
 
 rule_results as (
@@ -61,8 +64,8 @@ evaluated as (
     cross join outcome_codes
     left join rule_results
         on rule_results.as_of_window = journeys.as_of_window
-       and rule_results.journey_id = journeys.journey_id
-       and rule_results.outcome_code = outcome_codes.outcome_code
+            and rule_results.journey_id = journeys.journey_id
+            and rule_results.outcome_code = outcome_codes.outcome_code
 ),
 
 decided as (

@@ -5,19 +5,34 @@
 {{ config(materialized='table') }}
 
 with episodes as (
-    select as_of_window, journey_id, episode_id, submitter, triage_date, discharge_date, discharge_reason
+    select
+        as_of_window,
+        journey_id,
+        episode_id,
+        submitter,
+        triage_date,
+        discharge_date,
+        discharge_reason
     from {{ ref('int_journey_episodes') }}
 ),
 
 started as (
-    select as_of_window, journey_id from {{ ref('int_journey_starts') }}
+    select
+        as_of_window,
+        journey_id
+    from {{ ref('int_journey_starts') }}
 ),
 
 successful_discharges as (
-    select *, discharge_date + 1 as day_after
+    select
+        *,
+        discharge_date + 1 as day_after
     from episodes
-    where discharge_reason in (select code from {{ ref('discharge_reasons') }} where successful)
-      and discharge_date is not null
+    where discharge_reason in (
+            select discharge_reasons.code from {{ ref('discharge_reasons') }} as discharge_reasons
+            where discharge_reasons.successful
+        )
+        and discharge_date is not null
 ),
 
 still_open_day_after as (
@@ -30,9 +45,9 @@ still_open_day_after as (
     from successful_discharges
     inner join episodes as other_episodes
         on other_episodes.as_of_window = successful_discharges.as_of_window
-       and other_episodes.journey_id = successful_discharges.journey_id
-       and other_episodes.triage_date <= successful_discharges.day_after
-       and coalesce(other_episodes.discharge_date, date '9999-12-31') > successful_discharges.day_after
+            and other_episodes.journey_id = successful_discharges.journey_id
+            and other_episodes.triage_date <= successful_discharges.day_after
+            and coalesce(other_episodes.discharge_date, date '9999-12-31') > successful_discharges.day_after
 ),
 
 completions as (
@@ -40,9 +55,9 @@ completions as (
     from successful_discharges
     left join still_open_day_after
         on still_open_day_after.as_of_window = successful_discharges.as_of_window
-       and still_open_day_after.journey_id = successful_discharges.journey_id
-       and still_open_day_after.submitter = successful_discharges.submitter
-       and still_open_day_after.episode_id = successful_discharges.episode_id
+            and still_open_day_after.journey_id = successful_discharges.journey_id
+            and still_open_day_after.submitter = successful_discharges.submitter
+            and still_open_day_after.episode_id = successful_discharges.episode_id
     where still_open_day_after.episode_id is null
 ),
 
@@ -50,9 +65,9 @@ first_completions as (
     select *
     from completions
     qualify row_number() over (
-        partition by as_of_window, journey_id
-        order by discharge_date, submitter, episode_id
-    ) = 1
+            partition by as_of_window, journey_id
+            order by discharge_date, submitter, episode_id
+        ) = 1
 )
 
 select
@@ -67,4 +82,4 @@ select
 from started
 left join first_completions
     on first_completions.as_of_window = started.as_of_window
-   and first_completions.journey_id = started.journey_id
+        and first_completions.journey_id = started.journey_id

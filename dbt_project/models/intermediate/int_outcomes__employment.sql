@@ -6,7 +6,11 @@
 -- or before the run's last day (before that, not attained is WINDOW_NOT_ELAPSED).
 
 with started as (
-    select as_of_window, journey_id, pbr_id, start_date
+    select
+        as_of_window,
+        journey_id,
+        pbr_id,
+        start_date
     from {{ ref('int_journey_starts') }}
 ),
 
@@ -31,8 +35,8 @@ qualifying_spells as (
     from started
     inner join spells
         on spells.as_of_window = started.as_of_window
-       and spells.pbr_id = started.pbr_id
-       and spells.start_date between started.start_date and started.start_date + 365
+            and spells.pbr_id = started.pbr_id
+            and spells.start_date between started.start_date and started.start_date + 365
     where spells.known_until - spells.start_date >= 91
 ),
 
@@ -58,7 +62,7 @@ select
 from started
 left join first_spells
     on first_spells.as_of_window = started.as_of_window
-   and first_spells.journey_id = started.journey_id
+        and first_spells.journey_id = started.journey_id
 left join credited
     on credited.as_of_window = started.as_of_window
-   and credited.journey_id = started.journey_id
+        and credited.journey_id = started.journey_id

@@ -6,15 +6,28 @@
 -- journey's span), not just to the pbr_id.
 
 with started as (
-    select as_of_window, journey_id, start_date from {{ ref('int_journey_starts') }}
+    select
+        as_of_window,
+        journey_id,
+        start_date
+    from {{ ref('int_journey_starts') }}
 ),
 
 start_tops as (
-    select as_of_window, journey_id, injecting_days from {{ ref('int_journey_start_tops') }}
+    select
+        as_of_window,
+        journey_id,
+        injecting_days
+    from {{ ref('int_journey_start_tops') }}
 ),
 
 courses as (
-    select as_of_window, journey_id, intervention_id, intervention_date, submitter
+    select
+        as_of_window,
+        journey_id,
+        intervention_id,
+        intervention_date,
+        submitter
     from {{ ref('int_journey_interventions') }}
     where intervention = 'HEPB_COURSE_COMPLETED'
 ),
@@ -29,12 +42,12 @@ first_courses as (
     from courses
     inner join started
         on started.as_of_window = courses.as_of_window
-       and started.journey_id = courses.journey_id
-       and courses.intervention_date between started.start_date and started.start_date + 365
+            and started.journey_id = courses.journey_id
+            and courses.intervention_date between started.start_date and started.start_date + 365
     qualify row_number() over (
-        partition by courses.as_of_window, courses.journey_id
-        order by courses.intervention_date, courses.submitter, courses.intervention_id
-    ) = 1
+            partition by courses.as_of_window, courses.journey_id
+            order by courses.intervention_date, courses.submitter, courses.intervention_id
+        ) = 1
 ),
 
 eligibility as (
@@ -45,7 +58,7 @@ eligibility as (
     from started
     inner join start_tops
         on start_tops.as_of_window = started.as_of_window
-       and start_tops.journey_id = started.journey_id
+            and start_tops.journey_id = started.journey_id
 )
 
 -- outside the eligible group nothing is attained (guarded in the select: a non-key condition
@@ -62,4 +75,4 @@ select
 from eligibility
 left join first_courses
     on first_courses.as_of_window = eligibility.as_of_window
-   and first_courses.journey_id = eligibility.journey_id
+        and first_courses.journey_id = eligibility.journey_id

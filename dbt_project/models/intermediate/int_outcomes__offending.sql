@@ -6,7 +6,10 @@
 -- open then (macro provider_on_date).
 
 with started as (
-    select as_of_window, journey_id, start_date
+    select
+        as_of_window,
+        journey_id,
+        start_date
     from {{ ref('int_journey_starts') }}
 ),
 
@@ -21,7 +24,7 @@ counts as (
     from started
     left join {{ ref('int_offences_around_start') }} as counted
         on counted.as_of_window = started.as_of_window
-       and counted.journey_id = started.journey_id
+            and counted.journey_id = started.journey_id
     group by started.as_of_window, started.journey_id, started.start_date
 ),
 
@@ -32,13 +35,18 @@ evaluated as (
         start_date + 365 as outcome_date,
         start_date + 365 <= {{ as_of_end() }} as window_elapsed,
         (offences_before > 0 and offences_after < offences_before)
-            or (offences_before = 0 and offences_after = 0) as counts_met,
+        or (offences_before = 0 and offences_after = 0) as counts_met,
         'before=' || offences_before || ',after=' || offences_after as evidence
     from counts
 ),
 
 attained as (
-    select as_of_window, journey_id, outcome_date from evaluated where window_elapsed and counts_met
+    select
+        as_of_window,
+        journey_id,
+        outcome_date
+    from evaluated
+    where window_elapsed and counts_met
 ),
 
 credited as (
@@ -57,4 +65,4 @@ select
 from evaluated
 left join credited
     on credited.as_of_window = evaluated.as_of_window
-   and credited.journey_id = evaluated.journey_id
+        and credited.journey_id = evaluated.journey_id

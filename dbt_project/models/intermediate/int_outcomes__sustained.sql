@@ -15,21 +15,23 @@ with completions as (
     from {{ ref('int_outcomes__completed') }} as completed
     inner join {{ ref('int_journeys') }} as journeys
         on journeys.as_of_window = completed.as_of_window
-       and journeys.journey_id = completed.journey_id
+            and journeys.journey_id = completed.journey_id
     where completed.outcome_date is not null
 ),
 
 representations as (
-    select distinct completions.as_of_window, completions.journey_id
+    select distinct
+        completions.as_of_window,
+        completions.journey_id
     from completions
     inner join {{ ref('int_person_links') }} as links
         on links.as_of_window = completions.as_of_window
-       and links.pbr_id = completions.pbr_id
+            and links.pbr_id = completions.pbr_id
     inner join {{ ref('int_presentations') }} as presentations
         on presentations.as_of_window = links.as_of_window
-       and presentations.pbr_id = links.linked_pbr_id
-       and presentations.presentation_date > completions.completed_on
-       and presentations.presentation_date <= completions.completed_on + 365
+            and presentations.pbr_id = links.linked_pbr_id
+            and presentations.presentation_date > completions.completed_on
+            and presentations.presentation_date <= completions.completed_on + 365
 ),
 
 evaluated as (
@@ -40,7 +42,7 @@ evaluated as (
     from completions
     left join representations
         on representations.as_of_window = completions.as_of_window
-       and representations.journey_id = completions.journey_id
+            and representations.journey_id = completions.journey_id
 )
 
 select

@@ -1,7 +1,7 @@
 -- The rules read from TOPs (spec/outcomes.md; two_review_rule in seeds/outcome_codes.csv):
 -- D1_REDUCED_USE, D2_ABSTINENT, H1_INJECTING_CEASED, H2_HOUSING_RESOLVED, H4_QOL_NORMATIVE. One
--- row per journey with a Start TOP x outcome: whether the Start TOP puts it in the eligible group and, when attained, the
--- outcome date, the credited provider and the evidence (TOP ids).
+-- row per journey with a Start TOP x outcome: whether the Start TOP puts it in the eligible
+-- group and, when attained, the outcome date, the credited provider and the evidence (TOP ids).
 -- Attainment is the two-review rule (int_two_review_rule); H2 may also be met at a single exit
 -- TOP (stage E) after the Start TOP, whichever is earlier.
 
@@ -26,7 +26,7 @@ start_substance_use as (
     from start_tops
     inner join presenting_substances
         on presenting_substances.as_of_window = start_tops.as_of_window
-       and presenting_substances.journey_id = start_tops.journey_id
+            and presenting_substances.journey_id = start_tops.journey_id
 ),
 
 eligibility as (
@@ -39,12 +39,13 @@ eligibility as (
     from start_tops
     left join start_substance_use
         on start_substance_use.as_of_window = start_tops.as_of_window
-       and start_substance_use.journey_id = start_tops.journey_id
+            and start_substance_use.journey_id = start_tops.journey_id
 ),
 
 top_outcomes as (
     -- the rules read from TOPs: those of the two-review rule (seeds/outcome_codes.csv)
-    select outcome_code from {{ ref('outcome_codes') }} where two_review_rule
+    select outcome_code from {{ ref('outcome_codes') }}
+    where two_review_rule
 ),
 
 eligible_groups as (
@@ -96,18 +97,20 @@ first_housing_resolved as (
     -- the same day the lowest submitter code, then top_id, is credited
     select *
     from (
-        select * from two_review where outcome_code = 'H2_HOUSING_RESOLVED'
+        select * from two_review
+        where outcome_code = 'H2_HOUSING_RESOLVED'
         union all
         select * from first_exits
     ) as housing
     qualify row_number() over (
-        partition by as_of_window, journey_id
-        order by outcome_date, credited_provider, top_id
-    ) = 1
+            partition by as_of_window, journey_id
+            order by outcome_date, credited_provider, top_id
+        ) = 1
 ),
 
 first_attainment as (
-    select * from two_review where outcome_code <> 'H2_HOUSING_RESOLVED'
+    select * from two_review
+    where outcome_code <> 'H2_HOUSING_RESOLVED'
     union all
     select * from first_housing_resolved
 )
@@ -127,5 +130,5 @@ select
 from eligible_groups
 left join first_attainment
     on first_attainment.as_of_window = eligible_groups.as_of_window
-   and first_attainment.journey_id = eligible_groups.journey_id
-   and first_attainment.outcome_code = eligible_groups.outcome_code
+        and first_attainment.journey_id = eligible_groups.journey_id
+        and first_attainment.outcome_code = eligible_groups.outcome_code

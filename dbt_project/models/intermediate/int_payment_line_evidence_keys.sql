@@ -24,11 +24,15 @@ with lines as (
 ),
 
 opening_assessments as (
-    select lines.payment_window, lines.line_key, 'assessments' as table_name, journeys.initial_assessment_id as record_key
+    select
+        lines.payment_window,
+        lines.line_key,
+        'assessments' as table_name,
+        journeys.initial_assessment_id as record_key
     from lines
     inner join {{ ref('int_journeys') }} as journeys
         on journeys.as_of_window = lines.payment_window
-       and journeys.journey_id = lines.journey_id
+            and journeys.journey_id = lines.journey_id
 ),
 
 outcome_evidence as (
@@ -40,45 +44,61 @@ outcome_evidence as (
     from lines
     inner join {{ ref('int_outcome_attainment') }} as attainment
         on attainment.as_of_window = lines.payment_window
-       and attainment.journey_id = lines.journey_id
-       and attainment.outcome_code = lines.outcome_code
+            and attainment.journey_id = lines.journey_id
+            and attainment.outcome_code = lines.outcome_code
     inner join {{ ref('outcome_codes') }} as outcome_codes
         on outcome_codes.outcome_code = lines.outcome_code
     where lines.kind = 'OUTCOME' and outcome_codes.evidence_ids and attainment.evidence is not null
 ),
 
 counted_offences as (
-    select lines.payment_window, lines.line_key, 'offences' as table_name, counted.offence_id as record_key
+    select
+        lines.payment_window,
+        lines.line_key,
+        'offences' as table_name,
+        counted.offence_id as record_key
     from lines
     inner join {{ ref('int_offences_around_start') }} as counted
         on counted.as_of_window = lines.payment_window
-       and counted.journey_id = lines.journey_id
+            and counted.journey_id = lines.journey_id
     where lines.kind = 'OUTCOME' and lines.outcome_code = 'O1_OFFENDING'
 ),
 
 first_episodes as (
-    select lines.payment_window, lines.line_key, 'episodes' as table_name, starts.first_episode_id as record_key
+    select
+        lines.payment_window,
+        lines.line_key,
+        'episodes' as table_name,
+        starts.first_episode_id as record_key
     from lines
     inner join {{ ref('int_journey_starts') }} as starts
         on starts.as_of_window = lines.payment_window
-       and starts.journey_id = lines.journey_id
+            and starts.journey_id = lines.journey_id
     where lines.kind = 'ATTACHMENT'
 ),
 
 conversion_episodes as (
-    select lines.payment_window, lines.line_key, 'episodes' as table_name, episodes.episode_id as record_key
+    select
+        lines.payment_window,
+        lines.line_key,
+        'episodes' as table_name,
+        episodes.episode_id as record_key
     from lines
     inner join {{ ref('int_conversions') }} as conversions
         on conversions.as_of_window = lines.payment_window
-       and conversions.journey_id = lines.journey_id
+            and conversions.journey_id = lines.journey_id
     inner join {{ ref('int_journey_episodes') }} as episodes
         on episodes.as_of_window = lines.payment_window
-       and episodes.journey_id = lines.journey_id
-       and episodes.triage_date <= conversions.conversion_date
+            and episodes.journey_id = lines.journey_id
+            and episodes.triage_date <= conversions.conversion_date
     where lines.kind = 'CONVERSION'
 )
 
-select distinct cast(payment_window as varchar) as payment_window, line_key, table_name, record_key
+select distinct
+    cast(payment_window as varchar) as payment_window,
+    line_key,
+    table_name,
+    record_key
 from (
     select * from opening_assessments
     union all

@@ -26,6 +26,8 @@ initial_assessments as (
     where assessment_type = 'INITIAL'
 )
 
-select * from episode_starts where presentation_date <= {{ as_of_end() }}
+select * from episode_starts
+where presentation_date <= {{ as_of_end() }}
 union all
-select * from initial_assessments where presentation_date <= {{ as_of_end() }}
+select * from initial_assessments
+where presentation_date <= {{ as_of_end() }}

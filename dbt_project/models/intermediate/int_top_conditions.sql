@@ -20,9 +20,10 @@ later_tops as (
     select tops.*
     from {{ ref('int_journey_tops') }} as tops
     inner join start_tops
-        on start_tops.as_of_window = tops.as_of_window
-       and start_tops.journey_id = tops.journey_id
-       and tops.top_date > start_tops.top_date
+        on
+            start_tops.as_of_window = tops.as_of_window
+            and start_tops.journey_id = tops.journey_id
+            and tops.top_date > start_tops.top_date
     where tops.stage in ('R', 'E')
 ),
 
@@ -31,7 +32,10 @@ substances as (
 ),
 
 qol_norms as (
-    select area, qol_norm from {{ ref('stg_config__areas') }}
+    select
+        area,
+        qol_norm
+    from {{ ref('stg_config__areas') }}
 ),
 
 measured as (
@@ -57,11 +61,13 @@ measured as (
         qol_norms.qol_norm
     from later_tops
     inner join start_tops
-        on start_tops.as_of_window = later_tops.as_of_window
-       and start_tops.journey_id = later_tops.journey_id
+        on
+            start_tops.as_of_window = later_tops.as_of_window
+            and start_tops.journey_id = later_tops.journey_id
     inner join substances
-        on substances.as_of_window = later_tops.as_of_window
-       and substances.journey_id = later_tops.journey_id
+        on
+            substances.as_of_window = later_tops.as_of_window
+            and substances.journey_id = later_tops.journey_id
     left join qol_norms
         on qol_norms.area = later_tops.journey_area
 ),
@@ -76,8 +82,10 @@ conditions as (
         stage,
         coalesce(
             {{ reduced_use('primary_days', 'primary_start_days', 'primary_reliable_change_days') }}
-            and (secondary_substance is null
-                 or {{ reduced_use('secondary_days', 'secondary_start_days', 'secondary_reliable_change_days') }}),
+            and (
+                secondary_substance is null
+                or {{ reduced_use('secondary_days', 'secondary_start_days', 'secondary_reliable_change_days') }}
+            ),
             false
         ) as meets_d1_reduced_use,
         coalesce(
@@ -92,8 +100,9 @@ conditions as (
 
 select *
 from conditions
-where meets_d1_reduced_use
-   or meets_d2_abstinent
-   or meets_h1_injecting_ceased
-   or meets_h2_housing_resolved
-   or meets_h4_qol_normative
+where
+    meets_d1_reduced_use
+    or meets_d2_abstinent
+    or meets_h1_injecting_ceased
+    or meets_h2_housing_resolved
+    or meets_h4_qol_normative

@@ -9,7 +9,8 @@
 {{ config(materialized='table') }}
 
 with outcome_flags as (
-    select outcome_code from {{ ref('outcome_codes') }} where two_review_rule
+    select outcome_code from {{ ref('outcome_codes') }}
+    where two_review_rule
 ),
 
 qualifying_reviews as (
@@ -24,12 +25,12 @@ qualifying_reviews as (
     from {{ ref('int_top_conditions') }} as conditions
     inner join outcome_flags
         on case outcome_flags.outcome_code
-            when 'D1_REDUCED_USE' then conditions.meets_d1_reduced_use
-            when 'D2_ABSTINENT' then conditions.meets_d2_abstinent
-            when 'H1_INJECTING_CEASED' then conditions.meets_h1_injecting_ceased
-            when 'H2_HOUSING_RESOLVED' then conditions.meets_h2_housing_resolved
-            when 'H4_QOL_NORMATIVE' then conditions.meets_h4_qol_normative
-        end
+                when 'D1_REDUCED_USE' then conditions.meets_d1_reduced_use
+                when 'D2_ABSTINENT' then conditions.meets_d2_abstinent
+                when 'H1_INJECTING_CEASED' then conditions.meets_h1_injecting_ceased
+                when 'H2_HOUSING_RESOLVED' then conditions.meets_h2_housing_resolved
+                when 'H4_QOL_NORMATIVE' then conditions.meets_h4_qol_normative
+            end
     where conditions.stage = 'R'
 ),
 
@@ -41,10 +42,10 @@ second_reviews as (
     from qualifying_reviews as r2
     semi join qualifying_reviews as r1
         on r1.as_of_window = r2.as_of_window
-       and r1.journey_id = r2.journey_id
-       and r1.outcome_code = r2.outcome_code
-       and r1.top_date < r2.top_date
-       and r1.top_date >= r2.top_date - 365
+            and r1.journey_id = r2.journey_id
+            and r1.outcome_code = r2.outcome_code
+            and r1.top_date < r2.top_date
+            and r1.top_date >= r2.top_date - 365
 ),
 
 first_second_reviews as (
@@ -52,9 +53,9 @@ first_second_reviews as (
     select *
     from second_reviews
     qualify row_number() over (
-        partition by as_of_window, journey_id, outcome_code
-        order by top_date, submitter, top_id
-    ) = 1
+            partition by as_of_window, journey_id, outcome_code
+            order by top_date, submitter, top_id
+        ) = 1
 ),
 
 evidence_first_reviews as (
@@ -67,14 +68,14 @@ evidence_first_reviews as (
     from first_second_reviews as r2
     inner join qualifying_reviews as r1
         on r1.as_of_window = r2.as_of_window
-       and r1.journey_id = r2.journey_id
-       and r1.outcome_code = r2.outcome_code
-       and r1.top_date < r2.top_date
-       and r1.top_date >= r2.top_date - 365
+            and r1.journey_id = r2.journey_id
+            and r1.outcome_code = r2.outcome_code
+            and r1.top_date < r2.top_date
+            and r1.top_date >= r2.top_date - 365
     qualify row_number() over (
-        partition by r2.as_of_window, r2.journey_id, r2.outcome_code
-        order by r1.top_date desc, r1.submitter, r1.top_id
-    ) = 1
+            partition by r2.as_of_window, r2.journey_id, r2.outcome_code
+            order by r1.top_date desc, r1.submitter asc, r1.top_id asc
+        ) = 1
 )
 
 select
@@ -88,5 +89,5 @@ select
 from first_second_reviews
 inner join evidence_first_reviews
     on evidence_first_reviews.as_of_window = first_second_reviews.as_of_window
-   and evidence_first_reviews.journey_id = first_second_reviews.journey_id
-   and evidence_first_reviews.outcome_code = first_second_reviews.outcome_code
+        and evidence_first_reviews.journey_id = first_second_reviews.journey_id
+        and evidence_first_reviews.outcome_code = first_second_reviews.outcome_code

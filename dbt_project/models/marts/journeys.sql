@@ -20,7 +20,11 @@ starts as (
 ),
 
 conversions as (
-    select as_of_window, journey_id, conversion_date from {{ ref('int_conversions') }}
+    select
+        as_of_window,
+        journey_id,
+        conversion_date
+    from {{ ref('int_conversions') }}
 )
 
 select
@@ -38,7 +42,7 @@ select
 from journeys
 left join starts
     on starts.as_of_window = journeys.as_of_window
-   and starts.journey_id = journeys.journey_id
+        and starts.journey_id = journeys.journey_id
 left join conversions
     on conversions.as_of_window = journeys.as_of_window
-   and conversions.journey_id = journeys.journey_id
+        and conversions.journey_id = journeys.journey_id

@@ -9,7 +9,12 @@ with attainment as (
 ),
 
 journeys as (
-    select as_of_window, journey_id, pbr_id, area from {{ ref('int_journeys') }}
+    select
+        as_of_window,
+        journey_id,
+        pbr_id,
+        area
+    from {{ ref('int_journeys') }}
 )
 
 select
@@ -27,4 +32,4 @@ select
 from attainment
 inner join journeys
     on journeys.as_of_window = attainment.as_of_window
-   and journeys.journey_id = attainment.journey_id
+        and journeys.journey_id = attainment.journey_id

@@ -7,11 +7,14 @@
 {{ per_window_incremental('as_of_window') }}
 
 with contracts_in_force as (
-    select run_windows.as_of_window, contracts.area, contracts.provider
+    select
+        run_windows.as_of_window,
+        contracts.area,
+        contracts.provider
     from {{ ref('stg_config__contracts') }} as contracts
     inner join {{ ref('stg_run__windows') }} as run_windows
         on contracts.start_date <= {{ as_of_end('run_windows.as_of_window') }}
-       and contracts.end_date >= {{ window_start('run_windows.as_of_window') }}
+            and contracts.end_date >= {{ window_start('run_windows.as_of_window') }}
 ),
 
 expected as (
@@ -23,7 +26,7 @@ expected as (
     from {{ ref('stg_config__submitters') }} as s
     inner join contracts_in_force as c
         on (s.role = 'PROVIDER' and c.provider = s.submitter)
-        or (s.role <> 'PROVIDER' and c.area = s.area)
+            or (s.role <> 'PROVIDER' and c.area = s.area)
 ),
 
 sightings as (
@@ -32,7 +35,7 @@ sightings as (
         submissions.submitter,
         bool_or(statuses.received) as received,
         string_agg(distinct submissions.reason, ', ' order by submissions.reason)
-            filter (where not statuses.received) as rejected_for
+        filter (where not statuses.received) as rejected_for
     from {{ ref('stg_quality__submissions') }} as submissions
     inner join {{ ref('submission_statuses') }} as statuses
         on statuses.status = submissions.status
@@ -54,5 +57,5 @@ select
 from expected as e
 left join sightings as s
     on s.as_of_window = e.as_of_window
-   and s.submitter = e.submitter
+        and s.submitter = e.submitter
 where not coalesce(s.received, false)

@@ -12,21 +12,28 @@ with window_years as (
 ),
 
 contracts as (
-    select contracts.*, window_years.as_of_window, window_years.financial_year
+    select
+        contracts.*,
+        window_years.as_of_window,
+        window_years.financial_year
     from {{ ref('stg_config__contracts') }} as contracts
     cross join window_years
     -- contracts running at some point of the financial year
     where contracts.start_date <= {{ financial_year_end('window_years.financial_year') }}
-      and contracts.end_date >= {{ financial_year_start('window_years.financial_year') }}
+        and contracts.end_date >= {{ financial_year_start('window_years.financial_year') }}
 ),
 
 payable as (
-    select entitlements.as_of_window, entitlements.contract_id, sum(entitlements.payable_amount) as payable_to_date
+    select
+        entitlements.as_of_window,
+        entitlements.contract_id,
+        sum(entitlements.payable_amount) as payable_to_date
     from {{ ref('entitlements') }} as entitlements
     inner join window_years
         on window_years.as_of_window = entitlements.as_of_window
     where entitlements.earned_date
-        between {{ financial_year_start('window_years.financial_year') }} and {{ financial_year_end('window_years.financial_year') }}
+        between {{ financial_year_start('window_years.financial_year') }}
+        and {{ financial_year_end('window_years.financial_year') }}
     group by entitlements.as_of_window, entitlements.contract_id
 )
 
@@ -42,4 +49,4 @@ select
 from contracts
 left join payable
     on payable.as_of_window = contracts.as_of_window
-   and payable.contract_id = contracts.contract_id
+        and payable.contract_id = contracts.contract_id

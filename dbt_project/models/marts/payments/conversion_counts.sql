@@ -14,9 +14,23 @@ run_windows as (
 ),
 
 by_role as (
-    select as_of_window, journey_id, area, conversion_date, converting_provider as provider, 'CONVERTING' as role from history
+    select
+        as_of_window,
+        journey_id,
+        area,
+        conversion_date,
+        converting_provider as provider,
+        'CONVERTING' as role
+    from history
     union all
-    select as_of_window, journey_id, area, conversion_date, receiving_provider as provider, 'RECEIVING' as role from history
+    select
+        as_of_window,
+        journey_id,
+        area,
+        conversion_date,
+        receiving_provider as provider,
+        'RECEIVING' as role
+    from history
 ),
 
 current_run as (
@@ -33,17 +47,20 @@ counted as (
         current_run.area,
         current_run.provider,
         current_run.role,
-        count(*) filter (where {{ window_of('current_run.conversion_date') }} = current_run.payment_window) as conversions_in_period,
+        count(*) filter (where {{ window_of('current_run.conversion_date') }} = current_run.payment_window)
+            as conversions_in_period,
         count(*) filter (where previous_run.journey_id is null) as first_seen_in_run
     from current_run
     left join previous_run
         on previous_run.payment_window = current_run.payment_window
-       and previous_run.journey_id = current_run.journey_id
-       and previous_run.role = current_run.role
-       and previous_run.provider = current_run.provider
+            and previous_run.journey_id = current_run.journey_id
+            and previous_run.role = current_run.role
+            and previous_run.provider = current_run.provider
     group by all
 )
 
-select cast(payment_window as varchar) as payment_window, * exclude (payment_window)
+select
+    cast(payment_window as varchar) as payment_window,
+    * exclude (payment_window)
 from counted
 where conversions_in_period > 0 or first_seen_in_run > 0

@@ -10,7 +10,10 @@
 {{ config(materialized='view') }}
 
 with lines as (
-    select distinct payment_window, line_key, pbr_id
+    select distinct
+        payment_window,
+        line_key,
+        pbr_id
     from {{ ref('payment_lines') }}
 ),
 
@@ -44,32 +47,82 @@ employment as (
 
 -- one shape for every table: its key, its date and a line saying what it is
 records as (
-    select as_of_window, pbr_id, 'assessments' as table_name, assessment_id as record_key, submitter,
-           assessment_date as event_date, assessment_type || ' band ' || tariff_band as what,
-           submission_id, file, line_number
+    select
+        as_of_window,
+        pbr_id,
+        'assessments' as table_name,
+        assessment_id as record_key,
+        submitter,
+        assessment_date as event_date,
+        assessment_type || ' band ' || tariff_band as what,
+        submission_id,
+        file,
+        line_number
     from assessments
     union all
-    select as_of_window, pbr_id, 'episodes', episode_id, submitter, triage_date,
-           pathway || coalesce(' discharged ' || discharge_date || ' (' || discharge_reason || ')', ' open'),
-           submission_id, file, line_number
+    select
+        as_of_window,
+        pbr_id,
+        'episodes',
+        episode_id,
+        submitter,
+        triage_date,
+        pathway || coalesce(' discharged ' || discharge_date || ' (' || discharge_reason || ')', ' open'),
+        submission_id,
+        file,
+        line_number
     from episodes
     union all
-    select as_of_window, pbr_id, 'top', top_id, submitter, top_date, 'stage ' || stage || ' of episode ' || episode_id,
-           submission_id, file, line_number
+    select
+        as_of_window,
+        pbr_id,
+        'top',
+        top_id,
+        submitter,
+        top_date,
+        'stage ' || stage || ' of episode ' || episode_id,
+        submission_id,
+        file,
+        line_number
     from tops
     union all
-    select as_of_window, pbr_id, 'interventions', intervention_id, submitter, intervention_date, intervention,
-           submission_id, file, line_number
+    select
+        as_of_window,
+        pbr_id,
+        'interventions',
+        intervention_id,
+        submitter,
+        intervention_date,
+        intervention,
+        submission_id,
+        file,
+        line_number
     from interventions
     union all
-    select as_of_window, pbr_id, 'offences', offence_id, submitter, offence_date,
-           offence_group || ' disposed ' || disposal_date,
-           submission_id, file, line_number
+    select
+        as_of_window,
+        pbr_id,
+        'offences',
+        offence_id,
+        submitter,
+        offence_date,
+        offence_group || ' disposed ' || disposal_date,
+        submission_id,
+        file,
+        line_number
     from offences
     union all
-    select as_of_window, pbr_id, 'employment', spell_id, submitter, start_date,
-           'to ' || coalesce(cast(end_date as varchar), 'ongoing'),
-           submission_id, file, line_number
+    select
+        as_of_window,
+        pbr_id,
+        'employment',
+        spell_id,
+        submitter,
+        start_date,
+        'to ' || coalesce(cast(end_date as varchar), 'ongoing'),
+        submission_id,
+        file,
+        line_number
     from employment
 )
 
@@ -89,9 +142,9 @@ select
 from lines
 inner join records
     on records.as_of_window = lines.payment_window
-   and records.pbr_id = lines.pbr_id
+        and records.pbr_id = lines.pbr_id
 left join {{ ref('int_payment_line_evidence_keys') }} as evidence_keys
     on evidence_keys.payment_window = lines.payment_window
-   and evidence_keys.line_key = lines.line_key
-   and evidence_keys.table_name = records.table_name
-   and evidence_keys.record_key = records.record_key
+        and evidence_keys.line_key = lines.line_key
+        and evidence_keys.table_name = records.table_name
+        and evidence_keys.record_key = records.record_key

@@ -28,37 +28,55 @@ compared as (
         coalesce(current_run.payment_window, previous_run.payment_window) as payment_window,
         current_run.line_key as current_key,
         previous_run.line_key as previous_key,
-        current_run.provider is distinct from previous_run.provider
-            or current_run.contract_id is distinct from previous_run.contract_id
-            or current_run.payable_amount is distinct from previous_run.payable_amount as changed
+        (
+            (current_run.provider is distinct from previous_run.provider)
+            or (current_run.contract_id is distinct from previous_run.contract_id)
+            or (current_run.payable_amount is distinct from previous_run.payable_amount)
+        ) as changed
     from current_run
     full outer join previous_run
         on previous_run.payment_window = current_run.payment_window
-       and previous_run.line_key = current_run.line_key
+            and previous_run.line_key = current_run.line_key
 ),
 
 new_lines as (
-    select current_run.*, 'NEW' as status, current_run.payable_amount as amount
+    select
+        current_run.*,
+        'NEW' as status,
+        current_run.payable_amount as amount
     from current_run
     inner join compared
         on compared.payment_window = current_run.payment_window
-       and compared.current_key = current_run.line_key
+            and compared.current_key = current_run.line_key
     where compared.changed
 ),
 
 reversals as (
-    select previous_run.*, 'REVERSAL' as status, -previous_run.payable_amount as amount
+    select
+        previous_run.*,
+        'REVERSAL' as status,
+        -previous_run.payable_amount as amount
     from previous_run
     inner join compared
         on compared.payment_window = previous_run.payment_window
-       and compared.previous_key = previous_run.line_key
+            and compared.previous_key = previous_run.line_key
     where compared.changed
 )
 
 select
     cast(payment_window as varchar) as payment_window,
-    line_key, journey_id, pbr_id, area, kind, outcome_code, provider, contract_id, band,
-    earned_date, earned_window, status,
+    line_key,
+    journey_id,
+    pbr_id,
+    area,
+    kind,
+    outcome_code,
+    provider,
+    contract_id,
+    band,
+    earned_date,
+    earned_window,
+    status,
     cast(amount as decimal(14, 2)) as amount
 from (
     select * from new_lines
