@@ -211,7 +211,7 @@ BOMB_SCRIPT = textwrap.dedent("""
     from pbr_pipeline.warehouse import connect
     with connect(Path(sys.argv[1])) as con:
         summary = ingest_up_to(con, Path(sys.argv[2]), load_areas(Path(sys.argv[4])), "2012-04", b"k")
-        print([(o.submission_id, o.status, o.reason, o.detail) for o in summary.outcomes])
+        print([(o.submission_id, str(o.status), o.reason, o.detail) for o in summary.outcomes])
 """)
 
 
