@@ -209,19 +209,18 @@ def ingest_candidate(
     candidate, fingerprint = sighting.candidate, sighting.fingerprint
     received_at = _received_now()
     outcome = _outcome_shell(candidate, areas, sighting.window)
+
+    def rejected_for(error: Exception) -> Outcome:
+        # An error while checking a submission rejects that submission alone.
+        return _record_rejection(
+            con, outcome, candidate.source, fingerprint, received_at, "ENCODING", internal_error_detail(error)
+        )
+
     try:
         if sighting.rejection is not None:
             raise sighting.rejection
         if sighting.error is not None:
-            return _record_rejection(
-                con,
-                outcome,
-                candidate.source,
-                fingerprint,
-                received_at,
-                "ENCODING",
-                internal_error_detail(sighting.error),
-            )
+            return rejected_for(sighting.error)
         parsed = sighting.parsed
         outcome.submitter, outcome.seq = parsed.manifest.submitter, parsed.manifest.seq
         outcome.area = areas.submitter_area.get(parsed.manifest.submitter)
@@ -236,15 +235,7 @@ def ingest_candidate(
         try:
             validation = validated if alone is None else alone
             if index in validation.errors:
-                return _record_rejection(
-                    con,
-                    outcome,
-                    candidate.source,
-                    fingerprint,
-                    received_at,
-                    "ENCODING",
-                    internal_error_detail(validation.errors[index]),
-                )
+                return rejected_for(validation.errors[index])
             outcome.status = SubmissionStatus.LOADED
             return apply_submission(
                 con, candidate, parsed, outcome, fingerprint, areas, key, received_at, validation, index, pending
