@@ -16,7 +16,7 @@ from data_contracts.tables import PERSONAL_COLUMNS
 AGE_BANDS = ((18, "18-24"), (25, "25-34"), (35, "35-44"), (45, "45-54"), (55, "55-64"), (65, "65+"))
 # What a table with personal columns keeps instead of them (raw.assessments), described.
 PSEUDONYM_COLUMNS = {
-    "attributor_hash": "Keyed HMAC-SHA256 of initials|date_of_birth|sex: links one person's journeys across areas.",
+    "attributor_hash": "Keyed HMAC-SHA256 of the personal columns: links one person's journeys across areas.",
     "age_band": "Age on assessment_date, banded (18-24 ... 65+).",
 }
 
