@@ -23,6 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from pbr_pipeline.windows import first_day, last_day
+
 PAYMENT_LINE_COLUMNS = [
     "payment_window",
     "line_key",
@@ -97,7 +99,7 @@ def csv_text(columns: list[str], rows: list[tuple]) -> bytes:
 # (area, provider) with a contract running in the window or a statement row in it.
 PROVIDERS = f"""
 SELECT DISTINCT area, provider FROM {CONTRACTS}
-WHERE start_date <= last_day(cast($window || '-01' AS date)) AND end_date >= cast($window || '-01' AS date)
+WHERE start_date <= $last_day AND end_date >= $first_day
 UNION
 SELECT DISTINCT area, provider FROM marts.provider_statements WHERE payment_window = $window
 """
@@ -126,15 +128,20 @@ FROM providers LEFT JOIN totals USING (provider)
 """
 
 
+def _window_parameters(window: str) -> dict:
+    """The window and its first and last day (windows.py), as the queries above name them."""
+    return {"window": window, "first_day": first_day(window), "last_day": last_day(window)}
+
+
 def statement_providers(con: duckdb.DuckDBPyConnection, window: str) -> list[tuple[str, str]]:
     """(area, provider) with a contract running in the window or a statement row in it."""
-    return con.execute(f"{PROVIDERS} ORDER BY area, provider", {"window": window}).fetchall()
+    return con.execute(f"{PROVIDERS} ORDER BY area, provider", _window_parameters(window)).fetchall()
 
 
 def summary_rows(con: duckdb.DuckDBPyConnection, window: str) -> list[tuple]:
     """The summary's rows, their values in the order of SUMMARY_COLUMNS."""
     return con.execute(
-        f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM ({SUMMARY}) ORDER BY area, provider", {"window": window}
+        f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM ({SUMMARY}) ORDER BY area, provider", _window_parameters(window)
     ).fetchall()
 
 
