@@ -23,21 +23,26 @@ def _seed_rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def _codes(rows: list[dict[str, str]], column: str, flagged: str | None = None) -> tuple[str, ...]:
+    """The seed's `column`, in its order; only the rows whose boolean `flagged` is true, if named."""
+    return tuple(row[column] for row in rows if flagged is None or row[flagged] == "true")
+
+
 # In the seed's order, the spec's: the generator pairs its outcome weights with it.
-OUTCOME_CODES = tuple(row["outcome_code"] for row in _seed_rows("outcome_codes"))
+OUTCOME_CODES = _codes(_seed_rows("outcome_codes"), "outcome_code")
 
 # Every code episodes.discharge_reason may take (80..89), and the successful completions.
 _DISCHARGE_REASONS = _seed_rows("discharge_reasons")
-DISCHARGE_CODES = tuple(row["code"] for row in _DISCHARGE_REASONS)
-SUCCESSFUL_DISCHARGE_CODES = tuple(row["code"] for row in _DISCHARGE_REASONS if row["successful"] == "true")
+DISCHARGE_CODES = _codes(_DISCHARGE_REASONS, "code")
+SUCCESSFUL_DISCHARGE_CODES = _codes(_DISCHARGE_REASONS, "code", flagged="successful")
 
 # The statuses of quality.submissions; which of them count is the seed's to say.
 _SUBMISSION_STATUSES = _seed_rows("submission_statuses")
-SubmissionStatus = StrEnum("SubmissionStatus", [(row["status"], row["status"]) for row in _SUBMISSION_STATUSES])
+SubmissionStatus = StrEnum("SubmissionStatus", [(status, status) for status in _codes(_SUBMISSION_STATUSES, "status")])
 # Loaded once, and still in the raw tables (in force or superseded since).
-ROWS_LOADED_STATUSES = tuple(row["status"] for row in _SUBMISSION_STATUSES if row["rows_loaded"] == "true")
+ROWS_LOADED_STATUSES = _codes(_SUBMISSION_STATUSES, "status", flagged="rows_loaded")
 # The one whose rows count as of a window.
-IN_FORCE_STATUSES = tuple(row["status"] for row in _SUBMISSION_STATUSES if row["in_force"] == "true")
+IN_FORCE_STATUSES = _codes(_SUBMISSION_STATUSES, "status", flagged="in_force")
 
 RULE_SETS = ("national-2011",)
 
