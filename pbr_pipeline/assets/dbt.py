@@ -21,6 +21,9 @@ from pbr_pipeline.progress import report_range
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.warehouse import connect, set_run_windows
 
+# The folders whose name is not their group's: quality.* reports on the returns.
+GROUP_OF_FOLDER = {"config": "configuration", "quality": "returns"}
+
 
 class PbrDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
@@ -32,10 +35,13 @@ class PbrDbtTranslator(DagsterDbtTranslator):
         return AssetKey([schema, dbt_resource_props.get("alias") or dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        # The seeds (the spec's code lists) sit in their schema "reference": a group of their own.
-        return {"marts": "marts", "quality": "quality", "reference": "reference"}.get(
-            dbt_resource_props["config"].get("schema"), "models"
-        )
+        # A group is a domain of the spec, named by the model's folder (models/<layer>/<domain>/):
+        # a reader finds the outcome rules under "outcomes" whatever their layer. The seeds (the
+        # spec's code lists) are a group of their own.
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        folder = dbt_resource_props["fqn"][-2]
+        return GROUP_OF_FOLDER.get(folder, folder)
 
 
 # Under `dagster dev`, a reload parses edited models before the manifest is read below.

@@ -26,7 +26,7 @@ CONFIG_KEYS = [spec.key for spec in CONFIG_SPECS]
 INGEST_SPECS = [
     AssetSpec(
         ["raw", table],
-        group_name="ingest",
+        group_name="returns",
         deps=CONFIG_KEYS,
         description=f"raw.{table}: loaded {table}.csv rows with lineage.",
     )
@@ -34,7 +34,7 @@ INGEST_SPECS = [
 ] + [
     AssetSpec(
         SUBMISSIONS_KEY,
-        group_name="ingest",
+        group_name="returns",
         deps=CONFIG_KEYS,
         description=(
             "quality.submissions, submission_files and quarantine: every submission seen, its status and row counts."

@@ -118,7 +118,7 @@ PREVIOUS_WINDOW = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
         ),
         AssetSpec(
             STATEMENTS_KEY,
-            group_name="payments",
+            group_name="exports",
             deps=[PAYMENT_RUNS_KEY, AssetDep(STATEMENTS_KEY, partition_mapping=PREVIOUS_WINDOW)],
             description="statement_<PROVIDER>.csv and summary.csv under PBR_EXPORT_DIR/<window>/.",
         ),
