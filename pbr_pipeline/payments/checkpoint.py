@@ -170,7 +170,10 @@ WHERE table_catalog = current_database() AND table_schema IN ('raw', 'quality', 
 
 def _frames(con: duckdb.DuckDBPyConnection, windows: list[str]) -> dict[str, pd.DataFrame]:
     def read(sql: str) -> pd.DataFrame:
-        return con.execute(sql, {"windows": windows}).df()
+        # In a fixed order: the offending rows reported, and the Data Docs (GX's fingerprint of
+        # each frame), are then the same for the same warehouse.
+        sql = f"SELECT * FROM ({sql}) ORDER BY ALL"
+        return con.execute(sql, {"windows": windows} if "$windows" in sql else None).df()
 
     statement_vs_lines = read(_STATEMENT_VS_LINES_SQL)
     amounts = ["statement_amount_pence", "lines_amount_pence"]
@@ -186,7 +189,7 @@ def _frames(con: duckdb.DuckDBPyConnection, windows: list[str]) -> dict[str, pd.
         "statement_vs_lines": statement_vs_lines,
         "provider_net": provider_net,
         "cumulative": read(_CUMULATIVE_SQL),
-        "columns": pd.concat([con.execute(_WAREHOUSE_COLUMNS_SQL).df(), _export_columns()], ignore_index=True),
+        "columns": pd.concat([read(_WAREHOUSE_COLUMNS_SQL), _export_columns()], ignore_index=True),
     }
 
 
