@@ -12,8 +12,8 @@ Each question is a query over the rows of the run's windows, read into a pandas 
 window of the run in the same frame (the grain and every comparison include the window), and
 validated with its own Expectation Suite, ValidationDefinition and Checkpoint, all under one
 run id: GX costs the same for one window as for twenty-four. Every expectation is evaluated
-even when another fails. The run's Data Docs site is written to `docs_dir`
-(docs/payment-checkpoint.md).
+even when another fails. The run's Data Docs site is written to `docs_dir`, readable with no
+network (data_docs.py, docs/payment-checkpoint.md).
 
 Money is compared in whole pence (BIGINT), never as floats.
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import math
 import os
 import shutil
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
 
 MAX_ROWS = 20
 DOCS_SITE = "payment_checkpoint"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -302,6 +305,8 @@ def run_payment_checkpoint(con: duckdb.DuckDBPyConnection, windows: list[str], d
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
+    from pbr_pipeline.payments import data_docs
+
     frames = _frames(con, windows)
     docs_dir = Path(docs_dir).resolve()
     _clear_previous_docs(docs_dir)
@@ -344,6 +349,9 @@ def run_payment_checkpoint(con: duckdb.DuckDBPyConnection, windows: list[str], d
     # One build for the whole run: an UpdateDataDocsAction per checkpoint would rebuild the site
     # (and recompile GX's jinja templates) once per validation result, about 5 times slower.
     context.build_data_docs(site_names=[DOCS_SITE])
+    remote = data_docs.make_offline(docs_dir)
+    if remote:
+        log.warning("GX Data Docs in %s still load from the internet: %s", docs_dir, ", ".join(remote))
 
     failures = {}
     for result in results:
@@ -374,7 +382,11 @@ def _project_config(docs_dir: Path):
                 "class_name": "SiteBuilder",
                 "show_how_to_buttons": False,
                 "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                # GX's index builder, listing its pages by path (GX: in the file system's order).
+                "site_index_builder": {
+                    "module_name": "pbr_pipeline.payments.data_docs",
+                    "class_name": "SortedSiteIndexBuilder",
+                },
             }
         },
         analytics_enabled=False,
