@@ -179,7 +179,11 @@ def test_asset_graph_runs_from_configuration_to_statements(webserver):
     def deps(key):
         return {"/".join(d["path"]) for d in nodes[key]["dependencyKeys"]}
 
-    assert "config/areas" in deps("raw/assessments")
+    # Ingest checks a submission against the declared submitters and loads a table's rows from
+    # the submissions it accepted, each checked against the area's bands where it has a band.
+    assert deps("quality/submissions") == {"config/submitters"}
+    assert deps("raw/assessments") == {"quality/submissions", "config/schedule_bands"}
+    assert deps("raw/top") == {"quality/submissions"}
     assert "raw/top" in deps("staging/stg_raw__top")
     assert "marts/payment_runs" in deps("exports/statements")
     # A window's payment run builds on the previous window's (assets/payments.py says why the
