@@ -179,7 +179,11 @@ def test_asset_graph_runs_from_configuration_to_statements(webserver):
     def deps(key):
         return {"/".join(d["path"]) for d in nodes[key]["dependencyKeys"]}
 
-    assert "config/areas" in deps("raw/assessments")
+    # Ingest checks a submission against the declared submitters and loads a table's rows from
+    # the submissions it accepted, each checked against the area's bands where it has a band.
+    assert deps("quality/submissions") == {"config/submitters"}
+    assert deps("raw/assessments") == {"quality/submissions", "config/schedule_bands"}
+    assert deps("raw/top") == {"quality/submissions"}
     assert "raw/top" in deps("staging/stg_raw__top")
     assert "marts/payment_runs" in deps("exports/statements")
     # A window's payment run builds on the previous window's (assets/payments.py says why the
@@ -343,3 +347,124 @@ def test_the_resource_reads_its_variables_when_a_run_starts_and_creates_the_ware
         pass
     assert isinstance(refused.value.__cause__, SettingsError), refused.value
     assert str(refused.value.__cause__).startswith("PBR_PSEUDONYM_KEY is set but empty")
+
+
+# What a reader sees: each group's page of the asset graph, in a headless chromium, on a
+# 1920 x 1080 screen with the navigation hidden. Dagster fits a group's graph to the width of the
+# page; the screenshot is as tall as the graph, so it shows every asset of the group.
+GROUPS = ("configuration", "returns", "journeys", "outcomes", "payments", "exports", "reference")
+SCREEN = {"width": 1920, "height": 1080}
+# The node facets the screenshots show (the graph's sliders button); Dagster's default has no
+# description.
+NODE_FACETS = ["description", "checks", "partitions"]
+MOST_ASSETS_IN_A_GROUP = 25
+# Below this zoom Dagster draws a node as its name cut to 18 characters (AssetGraphExplorer's
+# MINIMAL_SCALE); above it, as its full name, description and facets. A name longer than 31
+# characters is cut in the middle even then, the full one its tooltip.
+FULL_NODE_ZOOM, FULL_NAME_LENGTH = 0.6, 31
+TALLEST_PAGE = 6000
+DOCS_SCREENSHOT = REPO / "docs" / "asset-graph.png"
+UI_SETTINGS = (
+    "localStorage.setItem('communityNux', '\"1\"');"  # the welcome dialog, seen
+    "localStorage.setItem('dagster-nav-collapsed', 'true');"
+    f"localStorage.setItem('asset-node-facets', '{json.dumps(NODE_FACETS)}');"
+)
+# The graph's size and zoom: the <svg> Dagster lays it out in, inside the viewport it scales.
+GRAPH_LAYOUT = """() => {
+  const svg = [...document.querySelectorAll('svg')].find(s => s.parentElement.style.transform);
+  if (!svg || !svg.querySelector('foreignObject')) return null;
+  const frame = svg.parentElement.parentElement.getBoundingClientRect();
+  return {width: +svg.getAttribute('width'), height: +svg.getAttribute('height'),
+          zoom: new DOMMatrix(svg.parentElement.style.transform).a, frame: frame.height};
+}"""
+# Each asset node of the page: its full name (tooltip), the name shown, the description shown.
+ASSET_NODES = """() => [...document.querySelectorAll('[data-tooltip]')].map(name => {
+  const node = name.closest('[class*="assetNodeBox"]');
+  const description = node && node.querySelector('[class*="assetDescription"]');
+  return [name.getAttribute('data-tooltip'), name.innerText, description ? description.innerText : null];
+})"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from tests.browser import chromium
+
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def ui(webserver):
+    [entry] = graphql(webserver, WORKSPACE_QUERY)["workspaceOrError"]["locationEntries"]
+    assets = graphql(webserver, ASSETS_QUERY)["assetNodes"]
+    groups = {group: [a["assetKey"]["path"][-1] for a in assets if a["groupName"] == group] for group in GROUPS}
+    return {"url": f"http://127.0.0.1:{webserver}", "location": entry["name"], "groups": groups}
+
+
+def open_graph(browser, url: str):
+    """The page, once its graph is drawn, on a screen as tall as the graph at the page's zoom."""
+    context = browser.new_context(viewport=SCREEN)
+    context.add_init_script(UI_SETTINGS)
+    page = context.new_page()
+    page.set_default_timeout(120_000)  # a loaded two-core machine: wait on what is drawn, never sleep
+    page.goto(url)
+    layout = page.wait_for_function(GRAPH_LAYOUT).json_value()
+    height = round(SCREEN["height"] - layout["frame"] + layout["height"] * layout["zoom"]) + 2
+    if height > SCREEN["height"]:
+        page.set_viewport_size({"width": SCREEN["width"], "height": min(height, TALLEST_PAGE)})
+        page.reload()  # laid out and centred anew on the taller screen
+        layout = page.wait_for_function(GRAPH_LAYOUT).json_value()
+    return page, layout
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_each_group_page_shows_every_asset_by_its_full_name_and_description(ui, browser, group, tmp_path):
+    from tests.browser import png_size
+
+    names = ui["groups"][group]
+    assert 0 < len(names) <= MOST_ASSETS_IN_A_GROUP, names
+    page, layout = open_graph(browser, f"{ui['url']}/locations/{ui['location']}/asset-groups/{group}/lineage")
+    for name in names:
+        page.wait_for_selector(f'[data-tooltip="{name}"]', state="attached")
+    page.wait_for_selector("text=Loading", state="detached")
+    screenshot = tmp_path / f"{group}.png"
+    page.screenshot(path=screenshot)
+    shown = {full: (text, description) for full, text, description in page.evaluate(ASSET_NODES)}
+    height = page.viewport_size["height"]
+    page.context.close()
+    assert png_size(screenshot) == (SCREEN["width"], height)
+    assert layout["zoom"] >= FULL_NODE_ZOOM, f"{group} is drawn as cut names, at zoom {layout['zoom']:.2f}"
+    assert sorted(shown) == sorted(names)  # every asset of the group on the page, none of another
+    for name, (text, description) in shown.items():
+        assert text == name or (len(name) > FULL_NAME_LENGTH and "…" in text), (name, text)
+        assert description and description != "No description", name
+    if group == "exports":  # Markdown no longer eats <PROVIDER>
+        assert shown["statements"][1].startswith("Each provider's statement_<PROVIDER>.csv, with summary.csv")
+
+
+def test_the_overview_shows_the_domains_and_the_statements_description_renders_literally(ui, browser, tmp_path):
+    """The asset graph as the UI opens it: one box per group, with its assets' count, and the
+    flow between them (docs/asset-graph.png, rewritten with PBR_UPDATE_SCREENSHOTS=1). Then the
+    statements' page, whose description names `statement_<PROVIDER>.csv`."""
+    from tests.browser import png_size
+
+    page, layout = open_graph(browser, f"{ui['url']}/asset-groups")
+    for group in GROUPS:
+        count = len(ui["groups"][group])
+        page.wait_for_selector(f'[data-tooltip="{group}"]', state="attached")
+        page.get_by_text(f"{count} asset{'s' if count > 1 else ''}", exact=False).first.wait_for()
+    page.wait_for_selector("text=fetching statuses", state="detached")
+    screenshot = tmp_path / "asset-graph.png"
+    page.screenshot(path=screenshot)
+    assert png_size(screenshot) == (SCREEN["width"], SCREEN["height"])
+    assert layout["zoom"] >= FULL_NODE_ZOOM, f"the groups are drawn small, at zoom {layout['zoom']:.2f}"
+    if os.environ.get("PBR_UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(screenshot, DOCS_SCREENSHOT)
+    assert png_size(DOCS_SCREENSHOT) == (SCREEN["width"], SCREEN["height"])  # the README's picture
+
+    page.goto(f"{ui['url']}/assets/exports/statements")
+    description = page.get_by_text("statement_<PROVIDER>.csv", exact=True)
+    description.wait_for()
+    assert description.evaluate("e => e.tagName") == "CODE"
+    assert page.get_by_text("statement_.csv").count() == 0
+    page.context.close()

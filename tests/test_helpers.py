@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import MetadataValue
 
 from pbr_pipeline.assets.payments import statement_metadata
 from pbr_pipeline.cli import statement_summary
@@ -303,12 +304,17 @@ def test_statement_metadata_shows_net_due_per_provider_and_each_statement_start(
         "statement_WIG-ADS.csv": b"payment_window,line_key,amount\n",
     }
     metadata = statement_metadata(Path("/exports/2014-03"), files)
-    assert metadata["files"] == 3
-    assert metadata["net_due_by_provider"].md_str.splitlines() == [
-        "| area | provider | lines | net due |",
-        "| --- | --- | ---: | ---: |",
-        "| KNT | KNT-CRI | 5 | 50.00 |",
-        "| WIG | WIG-ADS | 0 | 0.00 |",
+    assert metadata["files"] == MetadataValue.int(3)
+    table = metadata["net_due_by_provider"]
+    assert [(c.name, c.type) for c in table.schema.columns] == [
+        ("area", "string"),
+        ("provider", "string"),
+        ("lines", "int"),
+        ("net_due", "string"),
+    ]
+    assert [r.data for r in table.records] == [
+        {"area": "KNT", "provider": "KNT-CRI", "lines": 5, "net_due": "£50.00"},
+        {"area": "WIG", "provider": "WIG-ADS", "lines": 0, "net_due": "£0.00"},
     ]
     assert metadata["statement_preview"].md_str.splitlines() == [
         "```",

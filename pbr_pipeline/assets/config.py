@@ -2,6 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_asset
 
+from pbr_pipeline.assets.display import count_value
 from pbr_pipeline.assets.run_order import check_windows_may_run
 from pbr_pipeline.config.publish import CONFIG_TABLES, publish_config
 from pbr_pipeline.partitions import ONE_RUN_PER_RANGE, monthly_windows
@@ -9,11 +10,21 @@ from pbr_pipeline.progress import report_range
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.warehouse import connect
 
+# What each table holds, first: the graph shows a description's first line.
+CONFIG_CONTENTS = {
+    "areas": "The configured areas: rule set and quality-of-life norm.",
+    "submitters": "Who may submit: each area's declared submitters and their role.",
+    "reliable_change": "Reliable-change thresholds in days, per area and substance.",
+    "contracts": "Provider contracts: dates and optional annual cap.",
+    "schedules": "Tariff schedules per area by effective date, with the conversion payment.",
+    "schedule_bands": "Attachment fee and outcome tariff per schedule and band.",
+    "schedule_weights": "Each outcome's share of the outcome tariff, per schedule.",
+}
 CONFIG_SPECS = [
     AssetSpec(
         ["config", table],
         group_name="configuration",
-        description=f"config.{table}, from the area YAML files (spec/config.md).",
+        description=f"{CONFIG_CONTENTS[table]} From the area YAML files, validated (spec/config.md).",
     )
     for table in CONFIG_TABLES
 ]
@@ -30,4 +41,4 @@ def area_config(context: AssetExecutionContext, pipeline: PipelineSettings):
         counts = publish_config(con, areas)
     report_range(context, windows, "config", f"{len(areas.areas)} areas from {settings.config_dir}")
     for table in CONFIG_TABLES:
-        yield MaterializeResult(asset_key=["config", table], metadata={"rows": counts[table]})
+        yield MaterializeResult(asset_key=["config", table], metadata={"rows": count_value(counts[table])})

@@ -6,12 +6,14 @@ the models they test (dagster-dbt's default); the seeds are assets reference/<se
 first by the same `dbt build`.
 """
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetExecutionContext, AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from pbr_pipeline.assets.display import markdown_safe, short_description
 from pbr_pipeline.assets.run_order import check_windows_may_run
 from pbr_pipeline.dbt import dbt_build_args, dbt_project
 from pbr_pipeline.dbt_prepare import prepare_if_dev
@@ -43,6 +45,19 @@ class PbrDbtTranslator(DagsterDbtTranslator):
         folder = dbt_resource_props["fqn"][-2]
         return GROUP_OF_FOLDER.get(folder, folder)
 
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        return dbt_description(dbt_resource_props)
+
+
+def dbt_description(dbt_resource_props: Mapping[str, Any]) -> str:
+    """What the UI shows of a dbt node: the first sentence of its yml description, safe to
+    render as Markdown (the whole text is in dbt docs). Never its SQL: a node without a
+    description shows as one (tests/test_asset_graph.py fails on it)."""
+    text = (dbt_resource_props.get("description") or "").strip()
+    if not text:
+        return f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}: no description in its yml."
+    return markdown_safe(short_description(text))
+
 
 # Under `dagster dev`, a reload parses edited models before the manifest is read below.
 prepare_if_dev()
@@ -68,3 +83,17 @@ def pbr_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
     build = dbt.cli(dbt_build_args(settings.warehouse), context=context, target_path=settings.dbt_target_dir)
     yield from build.stream()
     report_range(context, windows, "dbt", "models built and tested")
+
+
+def _run_windows_spec() -> AssetSpec:
+    """control.run_windows, the windows of the run: a dbt source that the dbt asset writes itself
+    (set_run_windows) before it builds, so no asset materialises it. It shows with the
+    configuration, described by its source yml, rather than in a group "default"."""
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    [source] = [s for s in manifest["sources"].values() if (s["source_name"], s["name"]) == ("control", "run_windows")]
+    return AssetSpec(
+        PbrDbtTranslator().get_asset_key(source), group_name="configuration", description=dbt_description(source)
+    )
+
+
+RUN_WINDOWS = _run_windows_spec()

@@ -19,6 +19,7 @@ from dagster import (
     multi_asset,
 )
 
+from pbr_pipeline.assets.display import count_value, money, money_value, table_value
 from pbr_pipeline.assets.run_order import check_windows_may_run
 from pbr_pipeline.partitions import ONE_RUN_PER_RANGE, monthly_windows, windows_of_run
 from pbr_pipeline.payments.checkpoint import run_payment_checkpoint
@@ -65,8 +66,8 @@ def gx_payment_checkpoint(context, pipeline: PipelineSettings) -> AssetCheckResu
         severity=AssetCheckSeverity.ERROR,
         description=None if result.success else result.message(),
         metadata={
-            "windows": len(windows),
-            "expectations_evaluated": result.evaluated,
+            "windows": count_value(len(windows)),
+            "expectations_evaluated": count_value(result.evaluated),
             "failures": MetadataValue.json([{"expectation": f.expectation, "rows": f.rows} for f in result.failures]),
             "data_docs": MetadataValue.path(str(result.docs_index)) if result.docs_index else None,
         },
@@ -77,21 +78,22 @@ PREVIEW_LINES = 3
 MISSING_NAMED = 5  # returns named in the run's warning line; the file lists them all
 
 
+STATEMENT_COLUMNS = [("area", "text"), ("provider", "text"), ("lines", "count"), ("net_due", "money")]
+
+
 def statement_metadata(folder: Path, files: dict[str, bytes]) -> dict:
     """What the UI shows of a window's statements: net due per provider, and the first lines
     of each provider's statement."""
     summary = list(csv.DictReader(io.StringIO(files["summary.csv"].decode("utf-8"))))
-    table = ["| area | provider | lines | net due |", "| --- | --- | ---: | ---: |"] + [
-        f"| {row['area']} | {row['provider']} | {row['lines']} | {row['net_amount_due']} |" for row in summary
-    ]
+    by_provider = [(row["area"], row["provider"], int(row["lines"]), row["net_amount_due"]) for row in summary]
     previews = []
     for name in sorted(n for n in files if n.startswith("statement_")):
         lines = files[name].decode("utf-8").splitlines()
         previews.append(f"{name}: {len(lines) - 1} lines\n" + "\n".join(lines[: PREVIEW_LINES + 1]))
     return {
         "folder": MetadataValue.path(str(folder)),
-        "files": len(files),
-        "net_due_by_provider": MetadataValue.md("\n".join(table)),
+        "files": count_value(len(files)),
+        "net_due_by_provider": table_value(STATEMENT_COLUMNS, by_provider),
         "statement_preview": MetadataValue.md("```\n" + "\n\n".join(previews) + "\n```"),
     }
 
@@ -114,13 +116,16 @@ PREVIOUS_WINDOW = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
             PAYMENT_RUNS_KEY,
             group_name="payments",
             deps=PAYMENT_MARTS,
-            description="One row per window run: status, lines, net amount and an inputs fingerprint.",
+            description="One row per window run: status, lines, net amount and a fingerprint of its inputs.",
         ),
         AssetSpec(
             STATEMENTS_KEY,
             group_name="exports",
             deps=[PAYMENT_RUNS_KEY, AssetDep(STATEMENTS_KEY, partition_mapping=PREVIOUS_WINDOW)],
-            description="statement_<PROVIDER>.csv and summary.csv under PBR_EXPORT_DIR/<window>/.",
+            description=(
+                "Each provider's `statement_<PROVIDER>.csv`, with `summary.csv` and `missing_returns.csv`, "
+                "under `PBR_EXPORT_DIR/<window>/`."
+            ),
         ),
     ],
     partitions_def=monthly_windows,
@@ -141,9 +146,9 @@ def payment_run(context: AssetExecutionContext, pipeline: PipelineSettings):
     yield MaterializeResult(
         asset_key=PAYMENT_RUNS_KEY,
         metadata={
-            "windows": len(windows),
-            "lines": last.totals.lines,
-            "net_amount": float(last.totals.net_amount),
+            "windows": count_value(len(windows)),
+            "lines": count_value(last.totals.lines),
+            "net_amount": money_value(last.totals.net_amount),
             "status": last.status,
             "inputs_fingerprint": last.fingerprint,
         },
@@ -182,5 +187,5 @@ def _export_window(context, con, settings, window: str) -> WindowExport:
             f"{len(missing)} expected return(s) not received: {names}{more} "
             f"(listed in {folder / 'missing_returns.csv'})",
         )
-    report(context, window, "payments", f"{totals.lines:,} lines, net {totals.net_amount:,.2f}, {status}")
+    report(context, window, "payments", f"{totals.lines:,} lines, net {money(totals.net_amount)}, {status}")
     return WindowExport(totals, status, fingerprint, folder, files)
