@@ -10,7 +10,7 @@ with start_tops as (
 ),
 
 presenting_substances as (
-    select * from {{ ref('int_journey_presenting_substances') }}
+    select * from {{ ref('int_journey_substances') }}
 ),
 
 start_substance_use as (

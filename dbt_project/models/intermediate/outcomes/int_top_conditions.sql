@@ -28,7 +28,7 @@ later_tops as (
 ),
 
 substances as (
-    select * from {{ ref('int_journey_presenting_substances') }}
+    select * from {{ ref('int_journey_substances') }}
 ),
 
 qol_norms as (
