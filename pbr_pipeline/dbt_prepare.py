@@ -57,23 +57,33 @@ def prepare_if_dev() -> None:
         prepare()
 
 
-# What `dbt docs generate` writes that the docs site needs.
-DOCS_FILES = ("index.html", "catalog.json", "manifest.json")
+# The page dbt leaves waiting for its data when it is not static (`index.html` fetches the two
+# files beside it, which a browser refuses to do from the file system).
+NOT_INLINED = b'"MANIFEST.JSON INLINE DATA"'
+
+
+def docs_are_current(index: Path) -> bool:
+    """The docs page is one static page, newer than every dbt file."""
+    if not manifest_is_current(DBT_PROJECT_DIR, index):
+        return False
+    return NOT_INLINED not in index.read_bytes()
 
 
 def generate_docs(settings: Settings) -> Path:
-    """`dbt docs generate` against the warehouse, kept in PBR_DBT_DOCS_DIR (index.html,
-    catalog.json, manifest.json). It works in the runs' target folder, whose partial parse it
-    reuses, and does not compile the models again: the run has just built them. Docs newer
-    than every dbt file are kept as they are: what they show (models, columns, descriptions,
-    lineage) changes only with the project, and the monthly run saves the ten seconds."""
+    """The dbt docs as one static page, PBR_DBT_DOCS_DIR/index.html: `dbt docs generate
+    --static` against the warehouse, with the manifest and the catalog inlined, so it opens from
+    the file system with no server and no network. It works in the runs' target folder, whose
+    partial parse it reuses, and does not compile the models again: the run has just built
+    them. A page newer than every dbt file is kept as it is: what it shows (models, columns,
+    descriptions, lineage) changes only with the project, and the monthly run saves the time."""
     index = settings.dbt_docs_dir / "index.html"
-    if index.exists() and manifest_is_current(DBT_PROJECT_DIR, settings.dbt_docs_dir / "manifest.json"):
+    if index.exists() and docs_are_current(index):
         return index
     command = [
         DBT_EXECUTABLE,
         "docs",
         "generate",
+        "--static",
         "--quiet",
         "--no-compile",
         "--vars",
@@ -87,8 +97,9 @@ def generate_docs(settings: Settings) -> Path:
     ]
     subprocess.run(command, check=True, cwd=DBT_PROJECT_DIR, capture_output=True)
     settings.dbt_docs_dir.mkdir(parents=True, exist_ok=True)
-    for name in DOCS_FILES:
-        shutil.copyfile(settings.dbt_target_dir / name, settings.dbt_docs_dir / name)
+    shutil.copyfile(settings.dbt_target_dir / "static_index.html", index)
+    for former in ("catalog.json", "manifest.json"):  # what the docs folder held before the page was static
+        (settings.dbt_docs_dir / former).unlink(missing_ok=True)
     return index
 
 

@@ -37,7 +37,7 @@ class PipelineSettings(ConfigurableResource):
     validation_dir: str | None = Field(default=None, description="PBR_VALIDATION_DIR: the checkpoint's Data Docs.")
     analyst_warehouse: str | None = Field(default=None, description="PBR_ANALYST_WAREHOUSE: the analysts' copy.")
     log_dir: str | None = Field(default=None, description="PBR_LOG_DIR: run logs and dbt's target folder.")
-    dbt_docs_dir: str | None = Field(default=None, description="PBR_DBT_DOCS_DIR: `dbt docs generate` output.")
+    dbt_docs_dir: str | None = Field(default=None, description="PBR_DBT_DOCS_DIR: the dbt docs, one static page.")
     pseudonym_key: str | None = Field(
         default=None,
         description="PBR_PSEUDONYM_KEY: key of the attributor hash. Give it only as {env: PBR_PSEUDONYM_KEY}: "

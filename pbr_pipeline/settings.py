@@ -73,7 +73,7 @@ VARIABLES = {
     "validation_dir": "PBR_VALIDATION_DIR",  # GX Data Docs of each run's payment checkpoint
     "analyst_warehouse": "PBR_ANALYST_WAREHOUSE",  # the copy analysts query, published per good run
     "log_dir": "PBR_LOG_DIR",  # `pbr run`'s detailed log per run, dbt's target folder
-    "dbt_docs_dir": "PBR_DBT_DOCS_DIR",  # `dbt docs generate` output
+    "dbt_docs_dir": "PBR_DBT_DOCS_DIR",  # the dbt docs, one static page (index.html)
     "pseudonym_key": "PBR_PSEUDONYM_KEY",
 }
 

@@ -30,9 +30,10 @@ GROUP_OF_FOLDER = {"config": "configuration", "quality": "returns"}
 class PbrDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            # The tables Python writes (raw.*, quality.submissions, config.*, marts.payment_runs),
-            # under the keys of the assets that write them; control.run_windows has none.
-            return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+            # The tables Python writes (raw.*, quality.*, config.*, marts.payment_runs), under the
+            # keys of the assets that write them: <source>/<table>, or the key a table's meta names
+            # (quality.quarantine is written with quality/submissions); control.run_windows has none.
+            return super().get_asset_key(dbt_resource_props)
         schema = dbt_resource_props["config"].get("schema") or "main"
         return AssetKey([schema, dbt_resource_props.get("alias") or dbt_resource_props["name"]])
 
