@@ -55,6 +55,51 @@ def chromium() -> Iterator:
             browser.close()
 
 
+class OfflinePage:
+    """A page of a browser context with the network off; records every request."""
+
+    def __init__(self, browser, site: Path, color_scheme: str = "light"):
+        self.site = site.resolve()
+        self.context = browser.new_context(
+            offline=True, viewport={"width": 1400, "height": 900}, color_scheme=color_scheme
+        )
+        self.remote: list[str] = []  # requests that would have left the machine (aborted)
+        self.outside: list[str] = []  # file requests outside the site
+        self.failed: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("request", self._request)
+        self.page.on("requestfailed", lambda request: self.failed.append(request.url))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+
+    def _route(self, route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            self.remote.append(route.request.url)
+            route.abort()
+
+    def _request(self, request):
+        if not request.url.startswith("file://"):
+            self.remote.append(request.url)
+        elif not Path(request.url.removeprefix("file://")).is_relative_to(self.site):
+            self.outside.append(request.url)
+
+    def open(self, path: Path):
+        self.page.goto(path.resolve().as_uri())
+        self.page.wait_for_load_state("load")
+        return self.page
+
+    def assert_nothing_left_the_machine(self):
+        assert sorted(set(self.remote)) == []
+        assert self.outside == [] and self.failed == [] and self.errors == []
+
+    def close(self):
+        self.context.close()
+
+
 def png_size(path: Path) -> tuple[int, int]:
     """(width, height) of a PNG file; fails on anything that is not one."""
     data = path.read_bytes()

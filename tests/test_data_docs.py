@@ -22,24 +22,15 @@ from pathlib import Path
 import duckdb
 import great_expectations
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from pbr_pipeline.payments import data_docs
 from pbr_pipeline.payments.checkpoint import run_payment_checkpoint
 from pbr_pipeline.progress import range_label
+from tests.browser import OfflinePage, chromium
 from tests.conftest import ACCEPTANCE_WINDOWS, REPO
 from tests.test_checkpoint import BAD_CASES, WINDOW, build_warehouse
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 FRAMES = [
     "columns",
     "contract_cap_positions",
@@ -115,55 +106,8 @@ def test_the_copies_are_the_files_gx_names_with_their_licences():
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class OfflinePage:
-    """A page of a browser context with the network off; records every request."""
-
-    def __init__(self, browser, site: Path, color_scheme: str = "light"):
-        self.site = site.resolve()
-        self.context = browser.new_context(
-            offline=True, viewport={"width": 1400, "height": 900}, color_scheme=color_scheme
-        )
-        self.remote: list[str] = []  # requests that would have left the machine (aborted)
-        self.outside: list[str] = []  # file requests outside the site
-        self.failed: list[str] = []
-        self.errors: list[str] = []
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.on("request", self._request)
-        self.page.on("requestfailed", lambda request: self.failed.append(request.url))
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-
-    def _route(self, route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            self.remote.append(route.request.url)
-            route.abort()
-
-    def _request(self, request):
-        if not request.url.startswith("file://"):
-            self.remote.append(request.url)
-        elif not Path(request.url.removeprefix("file://")).is_relative_to(self.site):
-            self.outside.append(request.url)
-
-    def open(self, path: Path):
-        self.page.goto(path.resolve().as_uri())
-        self.page.wait_for_load_state("load")
-        return self.page
-
-    def assert_nothing_left_the_machine(self):
-        assert sorted(set(self.remote)) == []
-        assert self.outside == [] and self.failed == [] and self.errors == []
-
-    def close(self):
-        self.context.close()
+    with chromium() as browser:
+        yield browser
 
 
 def styled_and_scripted(page) -> None:
