@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from dataclasses import dataclass
 
 from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
+
+# The instance's settings with the overrides of a `pbr run` (not exported by the dagster package).
+from dagster._core.instance.ref import InstanceRef
 
 from pbr_pipeline.lock import warehouse_lock
 from pbr_pipeline.partitions import RERUN_THROUGH_TAG, range_tags
 from pbr_pipeline.payments.runs import check_run_order, windows_run
 from pbr_pipeline.progress import range_label
 from pbr_pipeline.publish import discard_snapshot, restore_snapshot, take_snapshot
-from pbr_pipeline.settings import Settings
+from pbr_pipeline.settings import Settings, dagster_home, instance_settings
 from pbr_pipeline.warehouse import connect
 
 # The terminal gets the assets' `pbr.progress` lines and the one-line failure reason; Dagster's
@@ -32,9 +34,21 @@ class RangeRun:
     run_id: str
 
 
+# A `pbr run` keeps its output in the run's log file and its progress lines on the terminal, so
+# Dagster does not capture it again: its compute log capture would run `tail` helpers beside
+# the run, through which the terminal's lines would pass, and which a Ctrl-C would reach too
+# (each printing a traceback). Runs launched from the UI keep the instance's capture.
+WITHOUT_COMPUTE_LOGS = {
+    "compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager", "class": "NoOpComputeLogManager"}
+}
+
+
 def _instance() -> DagsterInstance:
-    # With DAGSTER_HOME set, runs from the shell show up in the UI's run history.
-    return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+    """The project's Dagster instance (settings.dagster_home): the UI shows the runs of `pbr`
+    in its run history and their windows as materialised partitions."""
+    home = dagster_home()
+    instance_settings(home)
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home), overrides=WITHOUT_COMPUTE_LOGS))
 
 
 ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
