@@ -1,5 +1,5 @@
-"""`pbr` from a shell: the Dagster instance its runs are recorded in. Every case goes through
-the real command."""
+"""`pbr` from a shell: the Dagster instance its runs are recorded in, and log files without
+terminal colours. Every case goes through the real command."""
 
 from __future__ import annotations
 
@@ -58,3 +58,18 @@ def test_pbr_runs_are_recorded_in_the_instance_the_ui_reads(recorded_run):
         assert {key: sorted(instance.get_materialized_partitions(key)) for key in dbt_keys} == dict.fromkeys(
             dbt_keys, WINDOWS
         )
+
+
+def test_log_files_carry_no_terminal_colours(recorded_run):
+    logs = recorded_run.root / "logs"
+    run_log = (logs / f"run-{WINDOWS[0]}..{WINDOWS[-1]}.log").read_bytes()
+    dbt_log = (logs / "dbt-target" / "dbt.log").read_bytes()
+    assert b"OK created sql view model staging.stg_config__areas" in run_log  # dbt's output
+    assert b'"name": "MainReportVersion"' in dbt_log
+    # As bytes, and as dbt's JSON log escapes them.
+    assert [
+        (name, code)
+        for name, text in (("run", run_log), ("dbt", dbt_log))
+        for code in (b"\x1b", b"\\u001b")
+        if code in text
+    ] == []
