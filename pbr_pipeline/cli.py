@@ -18,7 +18,7 @@ from pbr_pipeline.explain import ExplainError
 from pbr_pipeline.lock import WarehouseBusy, warehouse_lock
 from pbr_pipeline.payments.runs import PaymentRunError
 from pbr_pipeline.settings import Settings
-from pbr_pipeline.windows import parse_window, window_range
+from pbr_pipeline.windows import FIRST_WINDOW, parse_window, window_range
 
 DEMO_FIRST, DEMO_LAST = "2012-04", "2014-03"
 
@@ -40,26 +40,47 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the whole pipeline as of a window, or each window of a range")
-    run.add_argument("--window", type=_window)
-    run.add_argument("--from", dest="first", type=_window)
-    run.add_argument("--to", dest="last", type=_window)
+    run.add_argument("--window", type=_window, metavar="YYYY-MM", help="the window to run the pipeline as of")
+    run.add_argument("--from", dest="first", type=_window, metavar="YYYY-MM", help="the first window of a range")
+    run.add_argument("--to", dest="last", type=_window, metavar="YYYY-MM", help="the last window of a range")
 
     finalize = commands.add_parser("finalize", help="mark a window's payment run final")
-    finalize.add_argument("--window", required=True, type=_window)
-    finalize.add_argument("--by", required=True, help="who finalises the run (recorded)")
+    finalize.add_argument(
+        "--window", required=True, type=_window, metavar="YYYY-MM", help="the window whose payment run becomes final"
+    )
+    finalize.add_argument("--by", required=True, metavar="NAME", help="who finalises the run (recorded)")
 
     explain = commands.add_parser("explain", help="list the records behind a payment line (submission, file, line)")
-    explain.add_argument("--window", required=True, type=_window)
     explain.add_argument(
-        "--line-key", required=True, help="journey_id|kind|outcome_code, e.g. 'OXF-000123#1|OUTCOME|D2_ABSTINENT'"
+        "--window", required=True, type=_window, metavar="YYYY-MM", help="the payment window of the line"
+    )
+    explain.add_argument(
+        "--line-key",
+        required=True,
+        metavar="KEY",
+        help="journey_id|kind|outcome_code, e.g. 'OXF-000123#1|OUTCOME|D2_ABSTINENT'",
     )
 
     generate = commands.add_parser("generate", help="write realistic synthetic submissions")
-    generate.add_argument("--out", required=True, type=Path)
-    generate.add_argument("--from", dest="first", required=True, type=_window)
-    generate.add_argument("--to", dest="last", required=True, type=_window)
-    generate.add_argument("--scale", choices=("pilot", "national"), default="pilot")
-    generate.add_argument("--seed", type=int, default=1)
+    generate.add_argument(
+        "--out", required=True, type=Path, metavar="DIR", help="the landing folder to write, empty or absent"
+    )
+    generate.add_argument(
+        "--from", dest="first", required=True, type=_window, metavar="YYYY-MM", help="the first window generated"
+    )
+    generate.add_argument(
+        "--to", dest="last", required=True, type=_window, metavar="YYYY-MM", help="the last window generated"
+    )
+    generate.add_argument(
+        "--scale",
+        choices=("pilot", "national"),
+        default="pilot",
+        help="pilot: the eight pilot areas; national: 149 areas, their configuration in DIR.generated/config "
+        "(default: %(default)s)",
+    )
+    generate.add_argument(
+        "--seed", type=int, default=1, metavar="N", help="the same seed writes the same files (default: %(default)s)"
+    )
 
     commands.add_parser("demo", help=f"generate pilot data for {DEMO_FIRST}..{DEMO_LAST} and run every window")
     return parser
@@ -75,10 +96,28 @@ def windows_requested(args: argparse.Namespace) -> list[str]:
     return window_range(args.first, args.last)
 
 
+def check_not_before_first(window: str) -> None:
+    """A window before the first has no partition, no contract and no run."""
+    if window < FIRST_WINDOW:
+        raise UsageError(f"{window} is before the first window {FIRST_WINDOW}")
+
+
+def check_windows_can_run(windows: list[str]) -> None:
+    """The windows are partitions of the job, said in the project's words before Dagster is
+    asked: from the first window to the last month that is over (the latest partition)."""
+    from pbr_pipeline.partitions import monthly_windows
+
+    check_not_before_first(windows[0])
+    latest = monthly_windows.get_last_partition_key()
+    if windows[-1] > latest:
+        raise UsageError(f"{windows[-1]} is after the latest window {latest}: a window is run once its month is over")
+
+
 def run_windows(windows: list[str]) -> None:
     from pbr_pipeline.dbt_prepare import generate_docs, prepare
     from pbr_pipeline.runner import run_windows as run_in_order
 
+    check_windows_can_run(windows)
     settings = Settings.from_env()
     load_areas(settings.config_dir)  # fail on a bad configuration before anything runs
     settings.warn_if_development_key()
@@ -192,8 +231,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             run_windows(windows_requested(args))
         elif args.command == "finalize":
+            check_not_before_first(args.window)
             command_finalize(args)
         elif args.command == "explain":
+            check_not_before_first(args.window)
             command_explain(args)
         elif args.command == "generate":
             command_generate(args)

@@ -1,16 +1,77 @@
-"""`pbr` from a shell: the Dagster instance its runs are recorded in, and log files without
-terminal colours. Every case goes through the real command."""
+"""`pbr` from a shell: help for every option, windows said in the project's words, the Dagster
+instance its runs are recorded in, and log files without terminal colours. Every case goes
+through the real command."""
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from pbr_pipeline.cli import build_parser
 from pbr_pipeline.settings import INSTANCE_SETTINGS, dagster_home, instance_settings
+from pbr_pipeline.windows import FIRST_WINDOW, shift_window, window_of
 from tests.conftest import ACCEPTANCE, REPO, PipelineRun
 
 WINDOWS = ["2012-04", "2012-05", "2012-06"]
+
+
+def test_every_option_of_every_command_has_help():
+    parser = build_parser()
+    [commands] = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    described = {action.dest: action.help for action in commands._choices_actions}
+    missing = [f"pbr {name}" for name in commands.choices if not (described.get(name) or "").strip()]
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            if not isinstance(action, argparse._HelpAction) and not (action.help or "").strip():
+                missing.append(f"pbr {name} {'/'.join(action.option_strings) or action.dest}")
+    assert missing == []
+    assert set(commands.choices) == {"run", "finalize", "explain", "generate", "demo"}
+
+
+def pbr(folder: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`pbr` in a folder of its own, its warehouse (not yet made) in `wh/`."""
+    base = {name: value for name, value in os.environ.items() if not name.startswith(("PBR_", "DAGSTER_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "pbr_pipeline.cli", *args],
+        env={**base, "PBR_WAREHOUSE": str(folder / "wh" / "pbr.duckdb"), "PBR_PSEUDONYM_KEY": "k", **(env or {})},
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "--window", "2011-01"),
+        ("run", "--from", "2011-01", "--to", "2012-06"),
+        ("finalize", "--window", "2011-01", "--by", "Ann"),
+        ("explain", "--window", "2011-01", "--line-key", "OXF-000001#1|ATTACHMENT|"),
+    ],
+)
+def test_a_window_before_the_first_says_so_before_anything_runs(tmp_path, args):
+    result = pbr(tmp_path, *args)
+    assert (result.returncode, result.stderr) == (2, f"pbr: 2011-01 is before the first window {FIRST_WINDOW}\n")
+    assert list(tmp_path.iterdir()) == []  # no warehouse, no lock, no Dagster instance
+
+
+def test_a_window_whose_month_is_not_over_says_so_in_plain_words(tmp_path):
+    from pbr_pipeline.partitions import monthly_windows
+
+    latest = monthly_windows.get_last_partition_key()
+    assert latest == window_of(dt.datetime.now(dt.UTC).date().replace(day=1) - dt.timedelta(days=1))
+    result = pbr(tmp_path, "run", "--from", latest, "--to", shift_window(latest, 1))
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"pbr: {shift_window(latest, 1)} is after the latest window {latest}: a window is run once its month is over\n",
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_instance_is_dagster_home_or_beside_the_warehouse_with_the_projects_settings(tmp_path, monkeypatch):
