@@ -10,13 +10,14 @@ import csv
 import logging
 import sys
 import time
+import traceback
 from decimal import Decimal
 from pathlib import Path
 
 from pbr_pipeline.config import ConfigError, load_areas
 from pbr_pipeline.explain import ExplainError
 from pbr_pipeline.lock import WarehouseBusy, warehouse_lock
-from pbr_pipeline.payments.runs import PaymentRunError
+from pbr_pipeline.payments.runs import PaymentRunError, RunFailed, RunInterrupted
 from pbr_pipeline.settings import Settings
 from pbr_pipeline.windows import FIRST_WINDOW, parse_window, window_range
 
@@ -25,6 +26,14 @@ DEMO_FIRST, DEMO_LAST = "2012-04", "2014-03"
 
 class UsageError(Exception):
     pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors are one line like every other `pbr` error (argparse
+    prints the usage first); the usage is `--help` away."""
+
+    def error(self, message: str):
+        self.exit(2, f"pbr: {message} (see {self.prog} --help)\n")
 
 
 def _window(text: str) -> str:
@@ -36,7 +45,7 @@ def _window(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pbr", description="Payment by results pipeline.")
+    parser = Parser(prog="pbr", description="Payment by results pipeline.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the whole pipeline as of a window, or each window of a range")
@@ -161,7 +170,10 @@ def command_explain(args: argparse.Namespace) -> None:
     from pbr_pipeline.explain import explain_line
 
     # The analysts' copy: readable while a run holds the working warehouse.
-    con = duckdb.connect(str(Settings.from_env().analyst_warehouse), read_only=True)
+    copy = Settings.from_env().analyst_warehouse
+    if not copy.exists():
+        raise ExplainError(f"there is no analysts' copy at {copy}: a `pbr run` that succeeds publishes it")
+    con = duckdb.connect(str(copy), read_only=True)
     try:
         print(explain_line(con, args.window, args.line_key).render())
     finally:
@@ -206,9 +218,17 @@ def command_demo() -> None:
     run_windows(window_range(DEMO_FIRST, DEMO_LAST))
 
 
+class MessageOnly(logging.Formatter):
+    """A record's message without its traceback: the terminal keeps one line per record, the
+    Dagster event log (the UI) and the run's log keep the detail."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return record.getMessage()
+
+
 def _terminal(level: int) -> logging.Handler:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(MessageOnly())
     handler.setLevel(level)
     return handler
 
@@ -222,6 +242,31 @@ def show_progress_and_warnings() -> None:
     progress.setLevel(logging.INFO)
     progress.propagate = False
     progress.addHandler(_terminal(logging.INFO))
+
+
+# The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
+
+def reason(error: BaseException) -> str:
+    """The one line `pbr` prints for an error: the first line of its message, never the
+    exception's class name (a file error as its description and file, without `[Errno 2]`)."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else "failed with no message"
+
+
+def keep_traceback(error: BaseException) -> str:
+    """Where an unexpected error's traceback is kept (the log folder): the terminal gets one line."""
+    try:
+        log_dir = Settings.from_env().log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
+        kept = log_dir / "pbr-error.log"
+        kept.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+    except (OSError, ValueError):
+        return "no traceback kept"
+    return f"traceback in {kept}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,11 +286,22 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "demo":
             command_demo()
     except (UsageError, ConfigError, PaymentRunError, ExplainError, WarehouseBusy, ValueError) as error:
-        print(f"pbr: {error}", file=sys.stderr)
+        print(f"pbr: {reason(error)}", file=sys.stderr)
         return 2
-    except Exception as error:  # the one-line reason; the Dagster run log keeps the detail
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"pbr: {message}", file=sys.stderr)
+    except RunInterrupted as error:
+        print(f"pbr: {error}", file=sys.stderr)
+        return INTERRUPTED
+    except RunFailed as error:  # the run's log and Dagster's event log keep the detail
+        print(f"pbr: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("pbr: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except OSError as error:  # a file or folder that cannot be used: the line says which
+        print(f"pbr: {reason(error)}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        print(f"pbr: {reason(error)} ({keep_traceback(error)})", file=sys.stderr)
         return 1
     return 0
 

@@ -1,24 +1,31 @@
-"""`pbr` from a shell: help for every option, windows said in the project's words, the Dagster
-instance its runs are recorded in, and log files without terminal colours. Every case goes
-through the real command."""
+"""`pbr` from a shell: help for every option, windows and errors said in one line of the
+project's words, the Dagster instance its runs are recorded in, and log files without
+terminal colours. Every case goes through the real command."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from pbr_pipeline.cli import build_parser
+from pbr_pipeline.lock import is_running, warehouse_lock
+from pbr_pipeline.runner import one_line
 from pbr_pipeline.settings import INSTANCE_SETTINGS, dagster_home, instance_settings
 from pbr_pipeline.windows import FIRST_WINDOW, shift_window, window_of
 from tests.conftest import ACCEPTANCE, REPO, PipelineRun
 
 WINDOWS = ["2012-04", "2012-05", "2012-06"]
+# A Python exception's class name, or a traceback: never in what `pbr` prints.
+CLASS_NAME = re.compile(r"\b\w+(Error|Exception|Interrupt)\b|Traceback")
 
 
 def test_every_option_of_every_command_has_help():
@@ -44,6 +51,14 @@ def pbr(folder: Path, *args: str, env: dict | None = None) -> subprocess.Complet
         capture_output=True,
         text=True,
     )
+
+
+def the_one_line(result: subprocess.CompletedProcess) -> str:
+    """The error: the one line of stderr that is not a progress line, with no class name."""
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("[")]
+    assert len(lines) == 1 and lines[0].startswith("pbr: "), result.stderr[-3000:]
+    assert not CLASS_NAME.search(result.stderr), result.stderr[-3000:]
+    return lines[0]
 
 
 @pytest.mark.parametrize(
@@ -72,6 +87,81 @@ def test_a_window_whose_month_is_not_over_says_so_in_plain_words(tmp_path):
         f"pbr: {shift_window(latest, 1)} is after the latest window {latest}: a window is run once its month is over\n",
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_errors_are_one_line_in_the_projects_words_without_a_class_name(tmp_path):
+    bad_config = tmp_path / "config"
+    bad_config.mkdir()
+    (bad_config / "oxf.yaml").write_text("area: OXF\nname: x\n  bad: [\n")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    cases = {
+        "config": (("run", "--window", "2012-04"), {"PBR_CONFIG_DIR": str(bad_config)}),
+        "usage": (("run", "--window", "2012-4"), {}),
+        "no warehouse": (("finalize", "--window", "2012-04", "--by", "Ann"), {}),
+        "no analysts' copy": (("explain", "--window", "2012-04", "--line-key", "OXF-000001#1|ATTACHMENT|"), {}),
+        "generate into a file": (
+            ("generate", "--out", str(a_file / "landing"), "--from", "2012-04", "--to", "2012-04"),
+            {},
+        ),
+    }
+    lines = {}
+    for case, (args, env) in cases.items():
+        folder = tmp_path / "case" / case.replace(" ", "-").replace("'", "")
+        folder.mkdir(parents=True)
+        result = pbr(folder, *args, env=env)
+        assert result.returncode in (1, 2), (case, result.stderr)
+        lines[case] = the_one_line(result)
+    assert (
+        lines["config"]
+        == f"pbr: {bad_config / 'oxf.yaml'}: <file>: not valid YAML at line 3, column 6: mapping values are not allowed here"
+    )
+    assert lines["usage"] == "pbr: argument --window: not a window YYYY-MM: '2012-4' (see pbr run --help)"
+    assert lines["no warehouse"].startswith("pbr: there is no warehouse at ")
+    assert lines["no analysts' copy"].startswith("pbr: there is no analysts' copy at ")
+    assert lines["generate into a file"] == f"pbr: Not a directory: {a_file / 'landing'}"
+
+    # A warehouse in use, and one that is no DuckDB file (an unexpected error: its traceback is kept).
+    busy = tmp_path / "busy"
+    (busy / "wh").mkdir(parents=True)
+    with warehouse_lock(busy / "wh" / "pbr.duckdb", "a test"):
+        held = pbr(busy, "finalize", "--window", "2012-04", "--by", "Ann")
+    assert held.returncode == 2
+    assert re.fullmatch(
+        rf"pbr: the warehouse pbr.duckdb is in use by pid {os.getpid()} \(a test\) since .*: try again when it has finished",
+        the_one_line(held),
+    )
+    broken = tmp_path / "broken"
+    (broken / "wh").mkdir(parents=True)
+    (broken / "wh" / "pbr.duckdb").write_text("not a database")
+    unreadable = pbr(broken, "run", "--window", "2012-04", env={"PBR_CONFIG_DIR": str(ACCEPTANCE / "config")})
+    assert unreadable.returncode == 1
+    kept = broken / "wh" / "logs" / "pbr-error.log"
+    assert the_one_line(unreadable) == (
+        f'pbr: IO Error: The file "{broken / "wh" / "pbr.duckdb"}" exists, but it is not a valid DuckDB database file! '
+        f"(traceback in {kept})"
+    )
+    assert "Traceback (most recent call last)" in kept.read_text()
+
+
+def test_a_dbt_error_is_the_line_dbt_gives_under_its_kind():
+    # As dagster-dbt words a failed `dbt build`: its paragraph, then the errors of dbt's log.
+    paragraph = (
+        "The dbt CLI process with command\n\n`dbt build`\n\nfailed with exit code `1`. Check the stdout in the "
+        "Dagster compute logs for the full information about the error.\n\nErrors parsed from dbt logs:\n\n"
+    )
+    assert (
+        one_line(paragraph + "Failure in test unique_x (models/a.yml)\n\n  Got 1 result, configured to fail if != 0\n")
+        == "Failure in test unique_x (models/a.yml): Got 1 result, configured to fail if != 0"
+    )
+    assert (
+        one_line(paragraph + "Encountered an error:\nRuntime Error\n  Database error: no such table\n")
+        == "Runtime Error: Database error: no such table"
+    )
+    assert (
+        one_line(paragraph + "Failure in test a (a.yml)\n\nFailure in test b (b.yml)\n") == "Failure in test a (a.yml)"
+    )
+    assert one_line("Not a directory: '/x'\n") == "Not a directory: '/x'"
 
 
 def test_the_instance_is_dagster_home_or_beside_the_warehouse_with_the_projects_settings(tmp_path, monkeypatch):
@@ -134,3 +224,57 @@ def test_log_files_carry_no_terminal_colours(recorded_run):
         for code in (b"\x1b", b"\\u001b")
         if code in text
     ] == []
+
+
+def test_a_run_failing_in_dbt_says_why_in_one_line(recorded_run, tmp_path):
+    run = recorded_run.copy(tmp_path / "copy")
+    # dbt refuses a target its profile does not have: an error of dbt's own, mid-run.
+    failed = run.pbr("run", "--window", "2012-07", check=False, env={"DBT_TARGET": "nope"})
+    assert failed.returncode == 1
+    assert the_one_line(failed) == (
+        "pbr: run for 2012-07 failed at pbr_dbt_models: Runtime Error: The profile 'pbr' does not have a target "
+        "named 'nope'. The valid target names for this profile are:; warehouse restored as this run found it "
+        f"(details: {run.root / 'logs' / 'run-2012-07.log'})"
+    )
+    assert run.query("SELECT payment_window FROM marts.payment_runs ORDER BY 1") == [(w,) for w in WINDOWS]
+
+
+def dbt_children(pid: int) -> list[int]:
+    """The `dbt build` processes a process started."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid and b"build" in command and any(part.endswith(b"dbt") for part in command):
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_an_interrupted_run_says_so_in_one_line_and_puts_the_warehouse_back(recorded_run, tmp_path):
+    run = recorded_run.copy(tmp_path / "copy")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pbr_pipeline.cli", "run", "--window", "2012-07"],
+        env=run.env(),
+        cwd=run.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a shell runs a command
+    )
+    deadline = time.monotonic() + 600
+    while not (dbt := dbt_children(process.pid)) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert dbt, "dbt never started"
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the whole group, dbt included
+    stderr = process.communicate(timeout=300)[1]
+    result = subprocess.CompletedProcess(process.args, process.returncode, "", stderr)
+    assert result.returncode == 130, stderr[-3000:]
+    assert the_one_line(result) == (
+        "pbr: run for 2012-07 interrupted; warehouse restored as this run found it "
+        f"(details: {run.root / 'logs' / 'run-2012-07.log'})"
+    )
+    assert not any(is_running(pid) for pid in dbt)
+    assert run.query("SELECT payment_window FROM marts.payment_runs ORDER BY 1") == [(w,) for w in WINDOWS]
