@@ -40,3 +40,4 @@ ui: dbt-parse
 
 clean:
 	rm -rf data/warehouse data/exports data/landing data/landing.generated data/logs data/validation data/dbt_docs dbt_project/target dbt_project/logs
+	find dagster_home -mindepth 1 -not -name dagster.yaml -delete

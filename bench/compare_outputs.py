@@ -188,7 +188,8 @@ def side_env(side: Side, landing: Path) -> dict[str, str]:
             "PBR_LOG_DIR": str(side.root / "logs"),
             "PBR_DBT_DOCS_DIR": str(side.root / "dbt_docs"),
             "PBR_PSEUDONYM_KEY": PSEUDONYM_KEY,
-            # No DAGSTER_HOME: an ephemeral instance per run, as `make demo` from a bare shell.
+            # No DAGSTER_HOME: each side's `pbr` picks its own instance (since issue 13, in
+            # dagster_home/ beside the side's warehouse; before it, an ephemeral one).
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DO_NOT_TRACK": "1",
         }

@@ -72,8 +72,8 @@ def stage_times(dagster_home: Path) -> dict[str, dict[str, float]]:
     times: dict[str, dict[str, float]] = {}
     with DagsterInstance.get() as instance:
         for run in instance.get_runs():
-            first = run.tags.get("dagster/asset_partition_range_start", "")[:7]
-            last = run.tags.get("dagster/asset_partition_range_end", "")[:7]
+            first = run.tags.get("dagster/asset_partition_range_start", "")
+            last = run.tags.get("dagster/asset_partition_range_end", "")
             starts: dict[str, float] = {}
             stages = times.setdefault(first if first == last else f"{first}..{last}", {})
             for entry in instance.all_logs(run.run_id):

@@ -10,21 +10,30 @@ import csv
 import logging
 import sys
 import time
+import traceback
 from decimal import Decimal
 from pathlib import Path
 
 from pbr_pipeline.config import ConfigError, load_areas
 from pbr_pipeline.explain import ExplainError
 from pbr_pipeline.lock import WarehouseBusy, warehouse_lock
-from pbr_pipeline.payments.runs import PaymentRunError
+from pbr_pipeline.payments.runs import PaymentRunError, RunFailed, RunInterrupted
 from pbr_pipeline.settings import Settings
-from pbr_pipeline.windows import parse_window, window_range
+from pbr_pipeline.windows import FIRST_WINDOW, parse_window, window_range
 
 DEMO_FIRST, DEMO_LAST = "2012-04", "2014-03"
 
 
 class UsageError(Exception):
     pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors are one line like every other `pbr` error (argparse
+    prints the usage first); the usage is `--help` away."""
+
+    def error(self, message: str):
+        self.exit(2, f"pbr: {message} (see {self.prog} --help)\n")
 
 
 def _window(text: str) -> str:
@@ -36,30 +45,51 @@ def _window(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pbr", description="Payment by results pipeline.")
+    parser = Parser(prog="pbr", description="Payment by results pipeline.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the whole pipeline as of a window, or each window of a range")
-    run.add_argument("--window", type=_window)
-    run.add_argument("--from", dest="first", type=_window)
-    run.add_argument("--to", dest="last", type=_window)
+    run.add_argument("--window", type=_window, metavar="YYYY-MM", help="the window to run the pipeline as of")
+    run.add_argument("--from", dest="first", type=_window, metavar="YYYY-MM", help="the first window of a range")
+    run.add_argument("--to", dest="last", type=_window, metavar="YYYY-MM", help="the last window of a range")
 
     finalize = commands.add_parser("finalize", help="mark a window's payment run final")
-    finalize.add_argument("--window", required=True, type=_window)
-    finalize.add_argument("--by", required=True, help="who finalises the run (recorded)")
+    finalize.add_argument(
+        "--window", required=True, type=_window, metavar="YYYY-MM", help="the window whose payment run becomes final"
+    )
+    finalize.add_argument("--by", required=True, metavar="NAME", help="who finalises the run (recorded)")
 
     explain = commands.add_parser("explain", help="list the records behind a payment line (submission, file, line)")
-    explain.add_argument("--window", required=True, type=_window)
     explain.add_argument(
-        "--line-key", required=True, help="journey_id|kind|outcome_code, e.g. 'OXF-000123#1|OUTCOME|D2_ABSTINENT'"
+        "--window", required=True, type=_window, metavar="YYYY-MM", help="the payment window of the line"
+    )
+    explain.add_argument(
+        "--line-key",
+        required=True,
+        metavar="KEY",
+        help="journey_id|kind|outcome_code, e.g. 'OXF-000123#1|OUTCOME|D2_ABSTINENT'",
     )
 
     generate = commands.add_parser("generate", help="write realistic synthetic submissions")
-    generate.add_argument("--out", required=True, type=Path)
-    generate.add_argument("--from", dest="first", required=True, type=_window)
-    generate.add_argument("--to", dest="last", required=True, type=_window)
-    generate.add_argument("--scale", choices=("pilot", "national"), default="pilot")
-    generate.add_argument("--seed", type=int, default=1)
+    generate.add_argument(
+        "--out", required=True, type=Path, metavar="DIR", help="the landing folder to write, empty or absent"
+    )
+    generate.add_argument(
+        "--from", dest="first", required=True, type=_window, metavar="YYYY-MM", help="the first window generated"
+    )
+    generate.add_argument(
+        "--to", dest="last", required=True, type=_window, metavar="YYYY-MM", help="the last window generated"
+    )
+    generate.add_argument(
+        "--scale",
+        choices=("pilot", "national"),
+        default="pilot",
+        help="pilot: the eight pilot areas; national: 149 areas, their configuration in DIR.generated/config "
+        "(default: %(default)s)",
+    )
+    generate.add_argument(
+        "--seed", type=int, default=1, metavar="N", help="the same seed writes the same files (default: %(default)s)"
+    )
 
     commands.add_parser("demo", help=f"generate pilot data for {DEMO_FIRST}..{DEMO_LAST} and run every window")
     return parser
@@ -75,10 +105,28 @@ def windows_requested(args: argparse.Namespace) -> list[str]:
     return window_range(args.first, args.last)
 
 
+def check_not_before_first(window: str) -> None:
+    """A window before the first has no partition, no contract and no run."""
+    if window < FIRST_WINDOW:
+        raise UsageError(f"{window} is before the first window {FIRST_WINDOW}")
+
+
+def check_windows_can_run(windows: list[str]) -> None:
+    """The windows are partitions of the job, said in the project's words before Dagster is
+    asked: from the first window to the last month that is over (the latest partition)."""
+    from pbr_pipeline.partitions import monthly_windows
+
+    check_not_before_first(windows[0])
+    latest = monthly_windows.get_last_partition_key()
+    if windows[-1] > latest:
+        raise UsageError(f"{windows[-1]} is after the latest window {latest}: a window is run once its month is over")
+
+
 def run_windows(windows: list[str]) -> None:
     from pbr_pipeline.dbt_prepare import generate_docs, prepare
     from pbr_pipeline.runner import run_windows as run_in_order
 
+    check_windows_can_run(windows)
     settings = Settings.from_env()
     load_areas(settings.config_dir)  # fail on a bad configuration before anything runs
     settings.warn_if_development_key()
@@ -122,7 +170,10 @@ def command_explain(args: argparse.Namespace) -> None:
     from pbr_pipeline.explain import explain_line
 
     # The analysts' copy: readable while a run holds the working warehouse.
-    con = duckdb.connect(str(Settings.from_env().analyst_warehouse), read_only=True)
+    copy = Settings.from_env().analyst_warehouse
+    if not copy.exists():
+        raise ExplainError(f"there is no analysts' copy at {copy}: a `pbr run` that succeeds publishes it")
+    con = duckdb.connect(str(copy), read_only=True)
     try:
         print(explain_line(con, args.window, args.line_key).render())
     finally:
@@ -167,9 +218,17 @@ def command_demo() -> None:
     run_windows(window_range(DEMO_FIRST, DEMO_LAST))
 
 
+class MessageOnly(logging.Formatter):
+    """A record's message without its traceback: the terminal keeps one line per record, the
+    Dagster event log (the UI) and the run's log keep the detail."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return record.getMessage()
+
+
 def _terminal(level: int) -> logging.Handler:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(MessageOnly())
     handler.setLevel(level)
     return handler
 
@@ -185,6 +244,31 @@ def show_progress_and_warnings() -> None:
     progress.addHandler(_terminal(logging.INFO))
 
 
+# The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
+
+def reason(error: BaseException) -> str:
+    """The one line `pbr` prints for an error: the first line of its message, never the
+    exception's class name (a file error as its description and file, without `[Errno 2]`)."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else "failed with no message"
+
+
+def keep_traceback(error: BaseException) -> str:
+    """Where an unexpected error's traceback is kept (the log folder): the terminal gets one line."""
+    try:
+        log_dir = Settings.from_env().log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
+        kept = log_dir / "pbr-error.log"
+        kept.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+    except (OSError, ValueError):
+        return "no traceback kept"
+    return f"traceback in {kept}"
+
+
 def main(argv: list[str] | None = None) -> int:
     show_progress_and_warnings()
     args = build_parser().parse_args(argv)
@@ -192,19 +276,32 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             run_windows(windows_requested(args))
         elif args.command == "finalize":
+            check_not_before_first(args.window)
             command_finalize(args)
         elif args.command == "explain":
+            check_not_before_first(args.window)
             command_explain(args)
         elif args.command == "generate":
             command_generate(args)
         elif args.command == "demo":
             command_demo()
     except (UsageError, ConfigError, PaymentRunError, ExplainError, WarehouseBusy, ValueError) as error:
-        print(f"pbr: {error}", file=sys.stderr)
+        print(f"pbr: {reason(error)}", file=sys.stderr)
         return 2
-    except Exception as error:  # the one-line reason; the Dagster run log keeps the detail
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"pbr: {message}", file=sys.stderr)
+    except RunInterrupted as error:
+        print(f"pbr: {error}", file=sys.stderr)
+        return INTERRUPTED
+    except RunFailed as error:  # the run's log and Dagster's event log keep the detail
+        print(f"pbr: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("pbr: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except OSError as error:  # a file or folder that cannot be used: the line says which
+        print(f"pbr: {reason(error)}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        print(f"pbr: {reason(error)} ({keep_traceback(error)})", file=sys.stderr)
         return 1
     return 0
 

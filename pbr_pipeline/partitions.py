@@ -1,4 +1,8 @@
-"""One partition per monthly window, from the first contract month (April 2012)."""
+"""One partition per monthly window, from the first contract month (April 2012).
+
+A partition key is the window itself (`2012-04`), as the spec, the exports and the warehouse
+write it: no mapping between the two.
+"""
 
 from dagster import BackfillPolicy, MonthlyPartitionsDefinition
 
@@ -8,7 +12,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from pbr_pipeline.windows import FIRST_WINDOW, window_range
 
-monthly_windows = MonthlyPartitionsDefinition(start_date=f"{FIRST_WINDOW}-01")
+monthly_windows = MonthlyPartitionsDefinition(start_date=FIRST_WINDOW, fmt="%Y-%m")
 
 # A backfill is one run over its whole range: the windows are data to the models, which
 # compute them all in one build, oldest first where order matters (each window's payment
@@ -20,25 +24,16 @@ ONE_RUN_PER_RANGE = BackfillPolicy.single_run()
 RERUN_THROUGH_TAG = "pbr/rerun_through"
 
 
-def window_of_partition(partition_key: str) -> str:
-    """`2012-06-01` (a monthly partition key) -> `2012-06`."""
-    return partition_key[:7]
-
-
-def partition_of_window(window: str) -> str:
-    return f"{window}-01"
-
-
 def windows_of_run(context) -> list[str]:
     """The windows a run computes, oldest first: its partition range (one window for a single
     partition, the whole range for a backfill or `pbr run --from --to`)."""
     keys = context.partition_key_range
-    return window_range(window_of_partition(keys.start), window_of_partition(keys.end))
+    return window_range(keys.start, keys.end)
 
 
 def range_tags(windows: list[str]) -> dict[str, str]:
     """The run tags that make one run of every window from first to last."""
     return {
-        ASSET_PARTITION_RANGE_START_TAG: partition_of_window(windows[0]),
-        ASSET_PARTITION_RANGE_END_TAG: partition_of_window(windows[-1]),
+        ASSET_PARTITION_RANGE_START_TAG: windows[0],
+        ASSET_PARTITION_RANGE_END_TAG: windows[-1],
     }

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
+# The instance's settings with the overrides of a `pbr run` (not exported by the dagster package).
+from dagster._core.instance.ref import InstanceRef
+
 from pbr_pipeline.lock import warehouse_lock
 from pbr_pipeline.partitions import RERUN_THROUGH_TAG, range_tags
-from pbr_pipeline.payments.runs import check_run_order, windows_run
+from pbr_pipeline.payments.runs import RunFailed, RunInterrupted, check_run_order, windows_run
 from pbr_pipeline.progress import range_label
 from pbr_pipeline.publish import discard_snapshot, restore_snapshot, take_snapshot
-from pbr_pipeline.settings import Settings
+from pbr_pipeline.settings import Settings, dagster_home, instance_settings
 from pbr_pipeline.warehouse import connect
+
+if TYPE_CHECKING:
+    from dagster._utils.error import SerializableErrorInfo  # the error of a Dagster event
 
 # The terminal gets the assets' `pbr.progress` lines and the one-line failure reason; Dagster's
 # console logger would repeat them with stack traces. Its event log (the UI) keeps everything.
 SILENT_DAGSTER_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-
-
-class RunFailed(Exception):
-    """A window's run did not succeed; the message is one line naming the step and the cause."""
 
 
 @dataclass(frozen=True)
@@ -32,32 +34,86 @@ class RangeRun:
     run_id: str
 
 
+# A `pbr run` keeps its output in the run's log file and its progress lines on the terminal, so
+# Dagster does not capture it again: its compute log capture would run `tail` helpers beside
+# the run, through which the terminal's lines would pass, and which a Ctrl-C would reach too
+# (each printing a traceback). Runs launched from the UI keep the instance's capture.
+WITHOUT_COMPUTE_LOGS = {
+    "compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager", "class": "NoOpComputeLogManager"}
+}
+
+
 def _instance() -> DagsterInstance:
-    # With DAGSTER_HOME set, runs from the shell show up in the UI's run history.
-    return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+    """The project's Dagster instance (settings.dagster_home): the UI shows the runs of `pbr`
+    in its run history and their windows as materialised partitions."""
+    home = dagster_home()
+    instance_settings(home)
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home), overrides=WITHOUT_COMPUTE_LOGS))
 
 
 ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
+# Where dagster-dbt's error lists the errors of dbt's log, after its own paragraph.
+DBT_ERRORS_HEADING = "Errors parsed from dbt logs:"
 # Lines of a dbt log that name what failed, e.g. "Failure in test unique_… (models/…yml)".
 DBT_FAILURE_LINE = re.compile(r"(Failure|Error) in ")
+# dbt's heading of an error without a node, e.g. "Runtime Error", above the message.
+DBT_ERROR_KIND = re.compile(r"[A-Z]\w* Error")
 
 
 def one_line(message: str) -> str:
-    """The line of an error message that says what failed: dbt's failure line if there is one."""
+    """The line of an error message that says what failed: dbt's failure line and the line
+    under it (`Failure in test … (models/….yml): Got 1 result, configured to fail if != 0`),
+    or dbt's error under its kind (`Runtime Error: The profile …`), or the first line."""
     lines = [line.strip() for line in ANSI_CODES.sub("", message).splitlines() if line.strip()]
-    named = [line for line in lines if DBT_FAILURE_LINE.search(line)]
-    return (named or lines or ["unknown error"])[0]
+    if DBT_ERRORS_HEADING in lines:
+        lines = [line for line in lines[lines.index(DBT_ERRORS_HEADING) + 1 :] if line != "Encountered an error:"]
+    if not lines:
+        return "unknown error"
+    named = [i for i, line in enumerate(lines) if DBT_FAILURE_LINE.search(line)]
+    first = named[0] if named else 0
+    under = lines[first + 1] if first + 1 < len(lines) else None
+    if (named or DBT_ERROR_KIND.fullmatch(lines[first])) and under and not DBT_FAILURE_LINE.search(under):
+        return f"{lines[first]}: {under}"
+    return lines[first]
+
+
+def plain_message(error: SerializableErrorInfo) -> str:
+    """An error's message without the class name Python writes before it, or an OS error's
+    number (`duckdb.duckdb.IOException: IO Error: …` is `IO Error: …`, `NotADirectoryError:
+    [Errno 20] Not a directory: …` is `Not a directory: …`)."""
+    message = error.message
+    if error.cls_name:
+        message = re.sub(rf"^(?:[\w.]+\.)?{re.escape(error.cls_name)}: ?", "", message)
+    return re.sub(r"^\[Errno \d+\] ", "", message)
+
+
+RESTORED = "warehouse restored as this run found it"
+# What Dagster records when a Ctrl-C stops a step: it raises the interrupt in the step's code.
+INTERRUPTIONS = {"DagsterExecutionInterruptedError", "KeyboardInterrupt"}
+
+
+def failures(result: ExecuteInProcessResult):
+    """Each failure of the run, as its event and its error chain (Dagster's wrapper first)."""
+    for event in result.all_events:
+        if event.event_type in (DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE):
+            chain = []
+            error = event.event_specific_data and getattr(event.event_specific_data, "error", None)
+            while error is not None:
+                chain.append(error)
+                error = error.cause
+            yield event, chain
 
 
 def first_failure(result: ExecuteInProcessResult) -> str:
-    for event in result.all_events:
-        if event.event_type in (DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE):
-            error = event.event_specific_data and getattr(event.event_specific_data, "error", None)
-            while error is not None and error.cause is not None:  # the root cause, not Dagster's wrapper
-                error = error.cause
-            cause = one_line(error.message) if error and error.message else event.message
-            return f"{event.step_key or 'run'}: {cause}"
+    for event, chain in failures(result):
+        root = chain[-1] if chain else None  # the root cause, not Dagster's wrapper
+        cause = one_line(plain_message(root)) if root and root.message else event.message
+        return f"{event.step_key or 'run'}: {cause}"
     return "the run did not succeed"
+
+
+def was_interrupted(result: ExecuteInProcessResult) -> bool:
+    return any(error.cls_name in INTERRUPTIONS for _, chain in failures(result) for error in chain)
 
 
 def run_range(windows: list[str], rerun_through: str) -> RangeRun:
@@ -83,15 +139,17 @@ def run_range(windows: list[str], rerun_through: str) -> RangeRun:
                 tags={**range_tags(windows), RERUN_THROUGH_TAG: rerun_through},
                 raise_on_error=False,
             )
+    except KeyboardInterrupt:  # between Dagster's own checks for an interrupt
+        restore_snapshot(snapshot)
+        raise RunInterrupted(f"run for {label} interrupted; {RESTORED} (details: {log_path})") from None
     except BaseException:
         restore_snapshot(snapshot)
         raise
     if not result.success:
         restore_snapshot(snapshot)
-        raise RunFailed(
-            f"run for {label} failed at {first_failure(result)}; warehouse restored as this run found it "
-            f"(details: {log_path})"
-        )
+        if was_interrupted(result):
+            raise RunInterrupted(f"run for {label} interrupted; {RESTORED} (details: {log_path})")
+        raise RunFailed(f"run for {label} failed at {first_failure(result)}; {RESTORED} (details: {log_path})")
     discard_snapshot(snapshot)
     return RangeRun(windows, result.run_id)
 

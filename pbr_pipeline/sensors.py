@@ -13,7 +13,7 @@ from dagster import AssetKey, DagsterInstance, RunRequest, SensorEvaluationConte
 
 from pbr_pipeline.ingest.discovery import discover
 from pbr_pipeline.jobs import monthly_payment_run
-from pbr_pipeline.partitions import range_tags, window_of_partition
+from pbr_pipeline.partitions import range_tags
 from pbr_pipeline.settings import Settings
 from pbr_pipeline.windows import FIRST_WINDOW, WINDOW_PATTERN, shift_window, window_range
 
@@ -51,8 +51,11 @@ def exported_windows(export_dir: Path) -> set[str]:
 
 
 def materialized_windows(instance: DagsterInstance) -> set[str]:
-    """Windows whose payment run Dagster recorded, `pbr run` under DAGSTER_HOME included."""
-    return {window_of_partition(key) for key in instance.get_materialized_partitions(PAYMENT_RUNS)}
+    """Windows whose payment run Dagster recorded, `pbr run`'s included. A key that is no window
+    (`2012-04-01`, recorded by an instance before partition keys were windows) is not a
+    partition of this definition: the window's summary.csv still says it was run."""
+    keys = instance.get_materialized_partitions(PAYMENT_RUNS)
+    return {key for key in keys if WINDOW_PATTERN.match(key)}
 
 
 def windows_to_request(landed_windows, run_windows: set[str]) -> list[str]:

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PILOT_CONFIG_DIR = PACKAGE_DIR / "config" / "areas"
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_WAREHOUSE = DEFAULT_DATA_DIR / "warehouse" / "pbr.duckdb"
+# The Dagster instance's settings (one run at a time, run monitoring): the repository's copy is
+# the one copy, written into an instance folder that has none (`instance_settings`).
+INSTANCE_SETTINGS = PACKAGE_DIR.parent / "dagster_home" / "dagster.yaml"
 # The key used when PBR_PSEUDONYM_KEY is unset: public, so fine for generated data and never
 # for real returns (anyone could recompute a hash from initials, date of birth and sex).
 DEVELOPMENT_PSEUDONYM_KEY = "pbr-development-key-not-for-real-data"
@@ -76,6 +80,29 @@ VARIABLES = {
     "dbt_docs_dir": "PBR_DBT_DOCS_DIR",  # the dbt docs, one static page (index.html)
     "pseudonym_key": "PBR_PSEUDONYM_KEY",
 }
+
+
+def dagster_home(environ: Mapping[str, str] | None = None) -> Path:
+    """The Dagster instance folder `pbr` records its runs in, so that the UI shows them:
+    DAGSTER_HOME when set; otherwise `dagster_home/` beside an explicit PBR_WAREHOUSE (two
+    warehouses never share an instance), or in the folder the command runs in (where `make ui`
+    looks). The UI reads the instance, never the warehouse: it is not a PBR_* location."""
+    env = os.environ if environ is None else environ
+    if env.get("DAGSTER_HOME"):
+        return Path(env["DAGSTER_HOME"]).expanduser().resolve()
+    if env.get("PBR_WAREHOUSE"):
+        return Path(env["PBR_WAREHOUSE"]).resolve().parent / "dagster_home"
+    return Path("dagster_home").resolve()
+
+
+def instance_settings(home: Path) -> Path:
+    """The instance folder's dagster.yaml, the project's own written there if it has none (an
+    existing one is the instance owner's and is left as it is)."""
+    home.mkdir(parents=True, exist_ok=True)
+    written = home / INSTANCE_SETTINGS.name
+    if not written.exists():
+        shutil.copyfile(INSTANCE_SETTINGS, written)
+    return written
 
 
 @dataclass(frozen=True)

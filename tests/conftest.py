@@ -48,8 +48,10 @@ class PipelineRun:
         return PipelineRun(target, landing, self.config)
 
     def env(self) -> dict[str, str]:
+        # No DAGSTER_HOME of the shell's: the runs are recorded in dagster_home/ beside the
+        # warehouse (settings.dagster_home), never in an instance of the developer's.
         return {
-            **os.environ,
+            **{name: value for name, value in os.environ.items() if name != "DAGSTER_HOME"},
             "PBR_LANDING_DIR": str(self.landing),
             "PBR_CONFIG_DIR": str(self.config),
             "PBR_WAREHOUSE": str(self.warehouse),

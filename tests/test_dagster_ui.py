@@ -234,7 +234,7 @@ def test_a_range_backfill_is_planned_as_one_run_of_every_asset(tmp_path):
             PartitionBackfill.from_asset_partitions(
                 backfill_id="range",
                 asset_graph=graph,
-                partition_names=["2012-04-01", "2012-05-01", "2012-06-01"],
+                partition_names=["2012-04", "2012-05", "2012-06"],
                 asset_selection=list(graph.materializable_asset_keys),
                 backfill_timestamp=time.time(),
                 tags={},
@@ -248,8 +248,8 @@ def test_a_range_backfill_is_planned_as_one_run_of_every_asset(tmp_path):
         list(execute_backfill_iteration(workspace, logging.getLogger("test_backfill")))
         [run] = instance.get_runs()
     assert (run.tags["dagster/asset_partition_range_start"], run.tags["dagster/asset_partition_range_end"]) == (
-        "2012-04-01",
-        "2012-06-01",
+        "2012-04",
+        "2012-06",
     )
     assert run.asset_selection == set(graph.materializable_asset_keys)
     assert AssetCheckKey(AssetKey(["marts", "payment_lines"]), "gx_payment_checkpoint") in run.asset_check_selection

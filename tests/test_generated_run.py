@@ -271,7 +271,7 @@ sys.exit(0 if result.success else 1)
 def test_a_window_run_by_a_ui_backfill_runs_every_step(changed_run):
     window = "2014-04"
     result = subprocess.run(
-        [sys.executable, "-c", RUN_AS_UI_BACKFILL, f"{window}-01"],
+        [sys.executable, "-c", RUN_AS_UI_BACKFILL, window],
         env=changed_run.env(),
         cwd=changed_run.root,
         capture_output=True,

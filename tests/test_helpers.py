@@ -19,7 +19,7 @@ from pbr_pipeline.cli import statement_summary
 from pbr_pipeline.dbt import dbt_build_args, dbt_vars
 from pbr_pipeline.dbt_prepare import manifest_is_current
 from pbr_pipeline.lock import WarehouseBusy, warehouse_lock
-from pbr_pipeline.partitions import partition_of_window, range_tags, window_of_partition
+from pbr_pipeline.partitions import monthly_windows, range_tags
 from pbr_pipeline.payments.exports import csv_text, defused, write_window_exports
 from pbr_pipeline.payments.runs import (
     PaymentRunError,
@@ -33,7 +33,7 @@ from pbr_pipeline.progress import range_label
 from pbr_pipeline.sensors import landed_by_window, new_sources
 from pbr_pipeline.settings import DEVELOPMENT_KEY_ID, DEVELOPMENT_PSEUDONYM_KEY, Settings, SettingsError
 from pbr_pipeline.warehouse import ensure_schema
-from pbr_pipeline.windows import first_day, last_day, shift_window, window_of, window_range
+from pbr_pipeline.windows import FIRST_WINDOW, first_day, last_day, shift_window, window_of, window_range
 from tests.returns_builder import csv_bytes, write_submission
 
 
@@ -64,15 +64,19 @@ def test_dbt_vars_name_only_the_absolute_warehouse(tmp_path, monkeypatch):
     ]
 
 
-def test_partition_keys_map_to_windows():
-    assert window_of_partition("2012-06-01") == "2012-06"
-    assert partition_of_window("2012-06") == "2012-06-01"
+def test_partition_keys_are_windows_from_the_first():
+    keys = monthly_windows.get_partition_keys()
+    assert keys[:3] == [FIRST_WINDOW, "2012-05", "2012-06"] == window_range(FIRST_WINDOW, "2012-06")
+    assert monthly_windows.start.date() == first_day(FIRST_WINDOW)
+    # Oldest first, newest last: the last complete month.
+    assert keys == window_range(FIRST_WINDOW, keys[-1])
+    assert keys[-1] == window_of(dt.datetime.now(dt.UTC).date().replace(day=1) - dt.timedelta(days=1))
 
 
 def test_a_run_of_a_range_is_tagged_with_its_first_and_last_partition():
     assert range_tags(["2012-04", "2012-05", "2012-06"]) == {
-        "dagster/asset_partition_range_start": "2012-04-01",
-        "dagster/asset_partition_range_end": "2012-06-01",
+        "dagster/asset_partition_range_start": "2012-04",
+        "dagster/asset_partition_range_end": "2012-06",
     }
     assert range_label(["2012-04"]) == "2012-04"
     assert range_label(["2012-04", "2012-05"]) == "2012-04..2012-05"

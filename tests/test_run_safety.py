@@ -48,7 +48,7 @@ targets = sys.argv[1].split(",")
 graph = defs.resolve_asset_graph()
 with DagsterInstance.ephemeral() as instance:
     backfill = PartitionBackfill.from_asset_partitions(
-        backfill_id="restate", asset_graph=graph, partition_names=[f"{w}-01" for w in targets],
+        backfill_id="restate", asset_graph=graph, partition_names=targets,
         asset_selection=list(graph.materializable_asset_keys), backfill_timestamp=time.time(), tags={},
         dynamic_partitions_store=instance, all_partitions=False, title=None, description=None, run_config=None)
     instance.add_backfill(backfill)

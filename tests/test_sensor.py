@@ -68,7 +68,9 @@ def test_windows_with_a_summary_have_a_run(tmp_path):
 
 def test_materialized_payment_runs_have_a_run():
     instance = DagsterInstance.ephemeral()
-    instance.report_runless_asset_event(AssetMaterialization(PAYMENT_RUNS, partition="2012-07-01"))
+    instance.report_runless_asset_event(AssetMaterialization(PAYMENT_RUNS, partition="2012-07"))
+    # A key an instance recorded before partition keys were windows is no window of this definition.
+    instance.report_runless_asset_event(AssetMaterialization(PAYMENT_RUNS, partition="2012-08-01"))
     assert materialized_windows(instance) == {"2012-07"}
 
 
@@ -121,7 +123,7 @@ def test_switching_on_requests_only_the_windows_after_the_latest_run(folders):
     export_runs(exports, "2012-04", "2012-06")
     result = tick()
     # one run for both windows: the models compute them together
-    assert requested(result) == [("2012-07-01", "2012-08-01", "windows-2012-07..2012-08")]
+    assert requested(result) == [("2012-07", "2012-08", "windows-2012-07..2012-08")]
 
 
 def test_switching_on_with_no_run_requests_every_window_from_the_first(folders):
@@ -129,7 +131,7 @@ def test_switching_on_with_no_run_requests_every_window_from_the_first(folders):
     land(landing, "OXF-LIFELINE_2012-04_01")
     land(landing, "OXF-AQUARIUS_2012-06_01")
     result = tick()
-    assert requested(result) == [("2012-04-01", "2012-06-01", "windows-2012-04..2012-06")]
+    assert requested(result) == [("2012-04", "2012-06", "windows-2012-04..2012-06")]
 
 
 def test_runs_recorded_by_dagster_count_as_runs(folders):
@@ -137,8 +139,8 @@ def test_runs_recorded_by_dagster_count_as_runs(folders):
     land_each_window(landing, "2012-04", "2012-07")
     export_runs(exports, "2012-04", "2012-05")
     instance = DagsterInstance.ephemeral()
-    instance.report_runless_asset_event(AssetMaterialization(PAYMENT_RUNS, partition="2012-06-01"))
-    assert requested(tick(instance=instance)) == [("2012-07-01", "2012-07-01", "windows-2012-07..2012-07")]
+    instance.report_runless_asset_event(AssetMaterialization(PAYMENT_RUNS, partition="2012-06"))
+    assert requested(tick(instance=instance)) == [("2012-07", "2012-07", "windows-2012-07..2012-07")]
 
 
 def test_a_late_submission_is_left_to_the_next_window_run(folders):
@@ -172,7 +174,7 @@ def test_a_late_submission_alongside_a_new_window_requests_only_the_new_window_a
     context = build_sensor_context(instance=DagsterInstance.ephemeral(), cursor=cursor)
     logged = logging.handlers.BufferingHandler(capacity=10)
     context.log.addHandler(logged)
-    assert requested(landing_sensor(context)) == [("2012-07-01", "2012-07-01", "windows-2012-07..2012-07")]
+    assert requested(landing_sensor(context)) == [("2012-07", "2012-07", "windows-2012-07..2012-07")]
     assert [record.getMessage() for record in logged.buffer] == [
         "OXF-LIFELINE_2012-05_02 (2012-05) arrived after the run for 2012-05: "
         "the next window's run (2012-07) will pick it up"
@@ -193,11 +195,11 @@ def test_a_range_keeps_its_run_key_when_asked_for_again(folders):
     landing, _ = folders
     land(landing, "OXF-LIFELINE_2012-04_01")
     first = tick()
-    assert requested(first) == [("2012-04-01", "2012-04-01", "windows-2012-04..2012-04")]
+    assert requested(first) == [("2012-04", "2012-04", "windows-2012-04..2012-04")]
     land(landing, "OXF-LIFELINE_2012-05_01")
     # Before the first run is recorded, the next tick asks for the longer range (a new run
     # key; re-running 2012-04 with it is allowed and gives the same results).
-    assert requested(tick(first.cursor)) == [("2012-04-01", "2012-05-01", "windows-2012-04..2012-05")]
+    assert requested(tick(first.cursor)) == [("2012-04", "2012-05", "windows-2012-04..2012-05")]
     # Dagster launches a sensor's run key once: the same range asked again is not run twice.
     again = tick()
     assert [request.run_key for request in again.run_requests] == ["windows-2012-04..2012-05"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 from dagster import AssetExecutionContext
 
-from pbr_pipeline.partitions import RERUN_THROUGH_TAG, window_of_partition, windows_of_run
+from pbr_pipeline.partitions import RERUN_THROUGH_TAG, windows_of_run
 from pbr_pipeline.payments.runs import check_run_order, windows_run
 
 BACKFILL_TAG = "dagster/backfill"
@@ -28,7 +28,7 @@ def _backfill_windows(context: AssetExecutionContext, backfill_id: str) -> list[
         names = backfill.get_asset_backfill_data(defs.resolve_asset_graph()).get_partition_names()
     else:
         names = backfill.partition_names or []
-    return sorted(window_of_partition(name) for name in names)
+    return sorted(names)
 
 
 def rerun_through(context: AssetExecutionContext) -> str:

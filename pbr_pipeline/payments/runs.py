@@ -19,6 +19,15 @@ class PaymentRunError(Exception):
     """A payment run or finalisation that must not go ahead; the message says why."""
 
 
+class RunFailed(Exception):
+    """A run of the job did not succeed (`runner.py`); the message is one line naming the step
+    and the cause."""
+
+
+class RunInterrupted(RunFailed):
+    """A run stopped by Ctrl-C; the warehouse is back as the run found it."""
+
+
 @dataclass(frozen=True)
 class RunTotals:
     lines: int
