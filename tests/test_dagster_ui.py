@@ -192,15 +192,18 @@ def test_asset_graph_runs_from_configuration_to_statements(webserver):
     assert "marts/payment_lines" in deps("marts/payment_runs")
 
 
-def test_a_backfill_is_one_run_of_its_range_and_runs_wait_in_a_queue(monkeypatch):
+def test_a_backfill_is_one_run_of_its_range_and_runs_wait_in_a_queue(tmp_path):
     from dagster import DagsterInstance
     from dagster._core.definitions.backfill_policy import BackfillPolicyType
+
+    from pbr_pipeline.settings import instance_settings
 
     # One run computes every window of the backfill (one dbt build), oldest first within it.
     job = defs.resolve_job_def("monthly_payment_run")
     assert job.backfill_policy.policy_type == BackfillPolicyType.SINGLE_RUN
-    monkeypatch.setenv("DAGSTER_HOME", str(REPO / "dagster_home"))
-    with DagsterInstance.get() as instance:
+    # The project's settings, in an instance of the test's own (opening one creates its storage).
+    instance_settings(tmp_path)
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
         config = instance.get_concurrency_config()
         assert config.run_queue_config.max_concurrent_runs == 1
         # No concurrency pool: a killed run would keep its slot; the warehouse's OS lock keeps writers apart.
