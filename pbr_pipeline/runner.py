@@ -116,6 +116,11 @@ def was_interrupted(result: ExecuteInProcessResult) -> bool:
     return any(error.cls_name in INTERRUPTIONS for _, chain in failures(result) for error in chain)
 
 
+def interrupted(label: str, log_path) -> RunInterrupted:
+    """A Ctrl-C stopped the run, inside a step (Dagster recorded it) or between its checks."""
+    return RunInterrupted(f"run for {label} interrupted; {RESTORED} (details: {log_path})")
+
+
 def run_range(windows: list[str], rerun_through: str) -> RangeRun:
     """One run of the job over every window of the range: one ingest, one dbt build, then
     each window's checkpoint and statements, oldest first. The caller holds the warehouse's
@@ -139,16 +144,15 @@ def run_range(windows: list[str], rerun_through: str) -> RangeRun:
                 tags={**range_tags(windows), RERUN_THROUGH_TAG: rerun_through},
                 raise_on_error=False,
             )
-    except KeyboardInterrupt:  # between Dagster's own checks for an interrupt
+    except BaseException as error:
         restore_snapshot(snapshot)
-        raise RunInterrupted(f"run for {label} interrupted; {RESTORED} (details: {log_path})") from None
-    except BaseException:
-        restore_snapshot(snapshot)
+        if isinstance(error, KeyboardInterrupt):  # between Dagster's own checks for an interrupt
+            raise interrupted(label, log_path) from None
         raise
     if not result.success:
         restore_snapshot(snapshot)
         if was_interrupted(result):
-            raise RunInterrupted(f"run for {label} interrupted; {RESTORED} (details: {log_path})")
+            raise interrupted(label, log_path)
         raise RunFailed(f"run for {label} failed at {first_failure(result)}; {RESTORED} (details: {log_path})")
     discard_snapshot(snapshot)
     return RangeRun(windows, result.run_id)

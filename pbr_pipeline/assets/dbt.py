@@ -32,7 +32,8 @@ class PbrDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "source":
             # The tables Python writes (raw.*, quality.*, config.*, marts.payment_runs), under the
             # keys of the assets that write them: <source>/<table>, or the key a table's meta names
-            # (quality.quarantine is written with quality/submissions); control.run_windows has none.
+            # (quality.quarantine is written with quality/submissions); control.run_windows is
+            # written by the dbt asset itself (RUN_WINDOWS below).
             return super().get_asset_key(dbt_resource_props)
         schema = dbt_resource_props["config"].get("schema") or "main"
         return AssetKey([schema, dbt_resource_props.get("alias") or dbt_resource_props["name"]])
@@ -53,7 +54,7 @@ class PbrDbtTranslator(DagsterDbtTranslator):
 def dbt_description(dbt_resource_props: Mapping[str, Any]) -> str:
     """What the UI shows of a dbt node: the first sentence of its yml description, safe to
     render as Markdown (the whole text is in dbt docs). Never its SQL: a node without a
-    description shows as one (tests/test_asset_graph.py fails on it)."""
+    description shows as one (tests/test_asset_descriptions.py fails on it)."""
     text = (dbt_resource_props.get("description") or "").strip()
     if not text:
         return f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}: no description in its yml."

@@ -131,18 +131,20 @@ def make_offline(docs_dir: Path) -> list[str]:
 def _offline(html: str, static: str) -> str:
     """One page, whose static/ folder is at the relative path `static`."""
 
+    def copy(url: str) -> str:
+        return f"{static}/{VENDOR}/{VENDORED[url]}"
+
     def script(match: re.Match) -> str:
         url = match.group(1)
         if url in DROPPED:
             return ""
         if url in VENDORED:  # without integrity and crossorigin: a file: page cannot check them
-            return f'<script src="{static}/{VENDOR}/{VENDORED[url]}"></script>\n'
+            return f'<script src="{copy(url)}"></script>\n'
         return match.group(0)
 
     def link(match: re.Match) -> str:
         url = match.group(2)
-        local = f"{static}/{VENDOR}/{VENDORED[url]}" if url in VENDORED else url
-        return f"{match.group(1)}{local}{match.group(3)}"
+        return f"{match.group(1)}{copy(url) if url in VENDORED else url}{match.group(3)}"
 
     html = _SCRIPT.sub(script, html)
     html = _LINK.sub(link, html)
