@@ -40,6 +40,8 @@ PAYMENT_LINE_COLUMNS = [
     "earned_window",
     "status",
     "amount",
+    "change_reason",
+    "change_detail",
 ]
 SUMMARY_COLUMNS = [
     "payment_window",
