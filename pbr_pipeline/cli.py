@@ -155,12 +155,13 @@ def statement_summary(export_dir: Path, window: str) -> str:
 
 
 def command_finalize(args: argparse.Namespace) -> None:
+    from pbr_pipeline.payments.render import window_human_files
     from pbr_pipeline.payments.runs import finalize
     from pbr_pipeline.warehouse import connect
 
     settings = Settings.from_env()
     with warehouse_lock(settings.warehouse), connect(settings.warehouse) as con:
-        at = finalize(con, args.window, args.by, settings.export_dir)
+        at = finalize(con, args.window, args.by, settings.export_dir, lambda run: window_human_files(con, run))
     print(f"payment run {args.window} is final (by {args.by.strip()} at {at.isoformat()}Z)")
 
 

@@ -105,3 +105,28 @@ def png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", f"{path} is not a PNG"
     return struct.unpack(">II", data[16:24])
+
+
+POPPLER = {tool: Path(f"/usr/bin/{tool}") for tool in ("pdftotext", "pdftoppm")}
+
+
+def poppler(tool: str) -> str:
+    """The path of one of Debian's poppler-utils (`.ci/run` installs them when missing); without
+    it the test is skipped, saying why, except in CI, where it fails."""
+    path = POPPLER[tool]
+    if not path.exists():
+        message = f"the PDF tests need {path} (apt-get install poppler-utils)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return str(path)
+
+
+def ink_fraction(png: Path) -> float:
+    """The share of a picture's pixels that are not (nearly) white: 0 for a blank page."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        grey = image.convert("L")
+        histogram = grey.histogram()
+    return sum(histogram[:240]) / (grey.width * grey.height)

@@ -28,6 +28,7 @@ from pbr_pipeline.payments.runs import (
     check_run_order,
     finalize,
     record_run,
+    run_record,
 )
 from pbr_pipeline.progress import range_label
 from pbr_pipeline.sensors import landed_by_window, new_sources
@@ -157,21 +158,48 @@ def test_runs_go_in_window_order():
     check_run_order(runs, "2012-05", rerun_through="2012-09")
 
 
+def draw_nothing(run):
+    return {}
+
+
+def test_finalize_draws_the_statements_again_as_final_and_records_them(con, tmp_path):
+    con.execute("""CREATE TABLE marts.payment_lines AS SELECT * FROM (VALUES ('2013-01', 'J#1|ATTACHMENT|', 'NEW'))
+        t(payment_window, line_key, status)""")
+    record_run(con, run_record(con, "2013-01", "f1", {}, tmp_path), RunTotals(0, Decimal("0")), "key-1")
+    write_window_exports(tmp_path, "2013-01", {"summary.csv": b"s\n", "summary.html": b"PROVISIONAL"})
+    drawn = []
+
+    def draw(run):
+        drawn.append(run)
+        return {"summary.html": f"{run.status} by {run.finalized_by}".encode()}
+
+    at = finalize(con, "2013-01", " Ann Analyst ", tmp_path, draw)
+    run_at = con.execute("SELECT run_at FROM marts.payment_runs").fetchone()[0]
+    assert [(r.status, r.finalized_by, r.finalized_at, r.run_at, r.inputs_fingerprint) for r in drawn] == [
+        ("FINAL", "Ann Analyst", at, run_at, "f1")
+    ]
+    assert (tmp_path / "2013-01" / "summary.html").read_bytes() == b"FINAL by Ann Analyst"
+    assert (tmp_path / "2013-01" / "summary.csv").read_bytes() == b"s\n"
+    check_final_run_reproduced(con, "2013-01", "f1", {"summary.csv": b"s\n", "summary.html": b"FINAL by Ann Analyst"})
+    with pytest.raises(PaymentRunError, match=r"statement file\(s\) summary.html differ"):
+        check_final_run_reproduced(con, "2013-01", "f1", {"summary.csv": b"s\n", "summary.html": b"PROVISIONAL"})
+
+
 def test_finalize_is_recorded_once_with_the_files_it_must_reproduce(con, tmp_path):
     con.execute("""CREATE TABLE marts.payment_lines AS SELECT * FROM (VALUES
         ('2013-01', 'J#1|ATTACHMENT|', 'NEW', 'C-1', 100.00), ('2012-12', 'J#1|ATTACHMENT|', 'NEW', 'C-1', 5.00))
         t(payment_window, line_key, status, contract_id, amount)""")
-    record_run(con, "2013-01", "f1", RunTotals(3, Decimal("250.00")), "key-1")
+    record_run(con, run_record(con, "2013-01", "f1", {}, tmp_path), RunTotals(3, Decimal("250.00")), "key-1")
     with pytest.raises(PaymentRunError, match="no payment run for 2013-02"):
-        finalize(con, "2013-02", "Ann Analyst", tmp_path)
+        finalize(con, "2013-02", "Ann Analyst", tmp_path, draw_nothing)
     with pytest.raises(PaymentRunError, match=r"its statements are not in .*2013-01 \(re-run it first\)"):
-        finalize(con, "2013-01", "Ann Analyst", tmp_path)
+        finalize(con, "2013-01", "Ann Analyst", tmp_path, draw_nothing)
     write_window_exports(tmp_path, "2013-01", {"summary.csv": b"s\n", "statement_X.csv": b"x\n"})
-    finalize(con, "2013-01", "Ann Analyst", tmp_path)
+    finalize(con, "2013-01", "Ann Analyst", tmp_path, draw_nothing)
     with pytest.raises(PaymentRunError, match="already final"):
-        finalize(con, "2013-01", "Ann Analyst", tmp_path)
+        finalize(con, "2013-01", "Ann Analyst", tmp_path, draw_nothing)
     run_at = con.execute("SELECT run_at FROM marts.payment_runs").fetchone()[0]
-    record_run(con, "2013-01", "f1", RunTotals(3, Decimal("250.00")), "key-1")
+    record_run(con, run_record(con, "2013-01", "f1", {}, tmp_path), RunTotals(3, Decimal("250.00")), "key-1")
     assert con.execute("SELECT status, finalized_by, lines, net_amount, run_at FROM marts.payment_runs").fetchall() == [
         ("FINAL", "Ann Analyst", 3, Decimal("250.00"), run_at)
     ]
@@ -192,11 +220,31 @@ def test_finalize_is_recorded_once_with_the_files_it_must_reproduce(con, tmp_pat
         check_final_run_reproduced(con, "2013-01", "f1", {"summary.csv": b"s\n", "statement_X.csv": b"x\n"})
 
 
+def test_a_rerun_with_the_same_inputs_and_files_keeps_its_run_date(con, tmp_path):
+    # The statements print the run date: the same run again must print the same one.
+    files = {"summary.csv": b"s\n", "statement_X.csv": b"x\n"}
+    first = run_record(con, "2013-01", "f1", files, tmp_path)
+    assert (first.status, first.finalized_by, first.inputs_fingerprint) == ("PROVISIONAL", None, "f1")
+    record_run(con, first, RunTotals(1, Decimal("5.00")), "key-1")
+    write_window_exports(tmp_path, "2013-01", {**files, "summary.html": b"<html>"})
+    con.execute("UPDATE marts.payment_runs SET run_at = TIMESTAMP '2013-02-03 04:05:06'")
+    again = run_record(con, "2013-01", "f1", files, tmp_path)
+    assert again.run_at == dt.datetime(2013, 2, 3, 4, 5, 6)
+    # other submissions, another statement, or one file more or fewer: a new run, dated now
+    for fingerprint, other in [
+        ("f2", files),
+        ("f1", {**files, "statement_X.csv": b"y\n"}),
+        ("f1", {"summary.csv": b"s\n"}),
+        ("f1", {**files, "statement_Y.csv": b"y\n"}),
+    ]:
+        assert run_record(con, "2013-01", fingerprint, other, tmp_path).run_at > dt.datetime(2026, 1, 1)
+
+
 def test_the_development_key_is_never_finalised(con, tmp_path):
     write_window_exports(tmp_path, "2013-01", {"summary.csv": b"s\n"})
-    record_run(con, "2013-01", "f1", RunTotals(0, Decimal("0")), DEVELOPMENT_KEY_ID)
+    record_run(con, run_record(con, "2013-01", "f1", {}, tmp_path), RunTotals(0, Decimal("0")), DEVELOPMENT_KEY_ID)
     with pytest.raises(PaymentRunError, match="the run for 2013-01 used the development pseudonym key"):
-        finalize(con, "2013-01", "Ann", tmp_path)
+        finalize(con, "2013-01", "Ann", tmp_path, draw_nothing)
 
 
 def test_locations_follow_the_warehouse_unless_set(tmp_path):

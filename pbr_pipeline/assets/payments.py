@@ -24,11 +24,13 @@ from pbr_pipeline.assets.run_order import check_windows_may_run
 from pbr_pipeline.partitions import ONE_RUN_PER_RANGE, monthly_windows, windows_of_run
 from pbr_pipeline.payments.checkpoint import run_payment_checkpoint
 from pbr_pipeline.payments.exports import missing_returns, statement_files, write_window_exports
+from pbr_pipeline.payments.render import window_human_files
 from pbr_pipeline.payments.runs import (
     RunTotals,
     check_final_run_reproduced,
     inputs_fingerprint,
     record_run,
+    run_record,
     run_totals,
 )
 from pbr_pipeline.progress import range_label, report, report_range, warn
@@ -82,18 +84,26 @@ STATEMENT_COLUMNS = [("area", "text"), ("provider", "text"), ("lines", "count"),
 
 
 def statement_metadata(folder: Path, files: dict[str, bytes]) -> dict:
-    """What the UI shows of a window's statements: net due per provider, and the first lines
-    of each provider's statement."""
+    """What the UI shows of a window's statements: net due per provider with a link to its HTML
+    and PDF statement, the summary's link, and the first lines of each statement CSV."""
     summary = list(csv.DictReader(io.StringIO(files["summary.csv"].decode("utf-8"))))
     by_provider = [(row["area"], row["provider"], int(row["lines"]), row["net_amount_due"]) for row in summary]
+    links = ["| area | provider | lines | net due | statement |", "| --- | --- | ---: | ---: | --- |"]
+    for area, provider, lines, net in by_provider:
+        html, pdf = (folder / f"statement_{provider}.{suffix}" for suffix in ("html", "pdf"))
+        links.append(
+            f"| {area} | {provider} | {lines:,} | {money(net)} | [HTML]({html.as_uri()}) · [PDF]({pdf.as_uri()}) |"
+        )
     previews = []
-    for name in sorted(n for n in files if n.startswith("statement_")):
+    for name in sorted(n for n in files if n.startswith("statement_") and n.endswith(".csv")):
         lines = files[name].decode("utf-8").splitlines()
         previews.append(f"{name}: {len(lines) - 1} lines\n" + "\n".join(lines[: PREVIEW_LINES + 1]))
     return {
         "folder": MetadataValue.path(str(folder)),
+        "summary": MetadataValue.url((folder / "summary.html").as_uri()),
         "files": count_value(len(files)),
         "net_due_by_provider": table_value(STATEMENT_COLUMNS, by_provider),
+        "statements": MetadataValue.md("\n".join(links)),
         "statement_preview": MetadataValue.md("```\n" + "\n\n".join(previews) + "\n```"),
     }
 
@@ -173,9 +183,12 @@ def _export_window(context, con, settings, window: str) -> WindowExport:
     fingerprint = inputs_fingerprint(con, window)
     totals = run_totals(con, window)
     files = statement_files(con, window)
+    # The human statements print the run's record, so it is settled before they are drawn.
+    run = run_record(con, window, fingerprint, files, settings.export_dir)
+    files |= window_human_files(con, run)
     check_final_run_reproduced(con, window, fingerprint, files)
     folder = write_window_exports(settings.export_dir, window, files)
-    status = record_run(con, window, fingerprint, totals, settings.pseudonym_key_id)
+    status = record_run(con, run, totals, settings.pseudonym_key_id)
     missing = missing_returns(con, window)
     if missing:
         names = ", ".join(row[2] for row in missing[:MISSING_NAMED])

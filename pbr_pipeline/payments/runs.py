@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from pbr_pipeline.codes import IN_FORCE_STATUSES, ROWS_LOADED_STATUSES
+from pbr_pipeline.payments.exports import write_window_exports
 from pbr_pipeline.settings import DEVELOPMENT_KEY_ID
 from pbr_pipeline.windows import FIRST_WINDOW, shift_window
 
@@ -32,6 +34,27 @@ class RunInterrupted(RunFailed):
 class RunTotals:
     lines: int
     net_amount: Decimal
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """The run a statement belongs to, as marts.payment_runs records it (or will)."""
+
+    window: str
+    status: str  # PROVISIONAL or FINAL
+    run_at: dt.datetime
+    finalized_by: str | None
+    finalized_at: dt.datetime | None
+    inputs_fingerprint: str
+
+    def status_text(self) -> str:
+        if self.status == "FINAL":
+            return f"FINAL, finalised by {self.finalized_by} on {timestamp(self.finalized_at)}"
+        return "PROVISIONAL (may change until the window is finalised)"
+
+
+def timestamp(value: dt.datetime) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC"
 
 
 def utc_now() -> dt.datetime:
@@ -99,19 +122,46 @@ def run_totals(con: duckdb.DuckDBPyConnection, window: str) -> RunTotals:
     return RunTotals(lines, Decimal(net).quantize(Decimal("0.01")))
 
 
-def record_run(con: duckdb.DuckDBPyConnection, window: str, fingerprint: str, totals: RunTotals, key_id: str) -> str:
+def run_record(
+    con: duckdb.DuckDBPyConnection, window: str, fingerprint: str, files: dict[str, bytes], export_dir: Path
+) -> RunRecord:
+    """The record of this run, before it is written, so that the statements can print it. A
+    final run is the one finalised. A run that sees the same submissions as the recorded one and
+    makes the same statement files as its folder holds is the same run again: it keeps its run
+    date, so its statements come out byte for byte the same (docs/decisions.md). Any other run
+    is dated now."""
+    row = con.execute(
+        """SELECT status, run_at, finalized_by, finalized_at, inputs_fingerprint FROM marts.payment_runs
+           WHERE payment_window = ?""",
+        [window],
+    ).fetchone()
+    if row and row[0] == "FINAL":
+        return RunRecord(window, *row)
+    run_at = utc_now()
+    if row and row[4] == fingerprint and _folder_holds(export_dir / window, files):
+        run_at = row[1]
+    return RunRecord(window, "PROVISIONAL", run_at, None, None, fingerprint)
+
+
+def _folder_holds(folder: Path, files: dict[str, bytes]) -> bool:
+    """The folder holds exactly these files among its files of the same kinds (suffixes)."""
+    suffixes = {Path(name).suffix for name in files}
+    held = {path.name for path in folder.glob("*") if path.is_file() and path.suffix in suffixes}
+    return held == set(files) and all((folder / name).read_bytes() == content for name, content in files.items())
+
+
+def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord, totals: RunTotals, key_id: str) -> str:
     """Write the run's row; a final run keeps its row as it was finalised (its statements print
     the recorded run date, so a re-run reproduces them byte for byte). Returns the status."""
-    status = run_status(con, window)
-    if status == "FINAL":
-        return status
-    con.execute("DELETE FROM marts.payment_runs WHERE payment_window = ?", [window])
+    if run_status(con, run.window) == "FINAL":
+        return "FINAL"
+    con.execute("DELETE FROM marts.payment_runs WHERE payment_window = ?", [run.window])
     con.execute(
         """INSERT INTO marts.payment_runs
            (payment_window, run_at, status, finalized_by, finalized_at, lines, net_amount, inputs_fingerprint,
             pseudonym_key_id)
            VALUES (?, ?, 'PROVISIONAL', NULL, NULL, ?, ?, ?, ?)""",
-        [window, utc_now(), totals.lines, totals.net_amount, fingerprint, key_id],
+        [run.window, run.run_at, totals.lines, totals.net_amount, run.inputs_fingerprint, key_id],
     )
     return "PROVISIONAL"
 
@@ -180,9 +230,17 @@ def _runs_made_with_development_key(con: duckdb.DuckDBPyConnection, window: str)
     return f"{loaded} was pseudonymised with the development key" if loaded else None
 
 
-def finalize(con: duckdb.DuckDBPyConnection, window: str, by: str, export_dir: Path) -> dt.datetime:
+def finalize(
+    con: duckdb.DuckDBPyConnection,
+    window: str,
+    by: str,
+    export_dir: Path,
+    draw_statements: Callable[[RunRecord], dict[str, bytes]],
+) -> dt.datetime:
     """Mark the window's run final (an operator's act): later submissions for windows <= it are
-    refused, and a re-run must reproduce its lines and statement files exactly (recorded here)."""
+    refused, and a re-run must reproduce its lines and statement files exactly (recorded here).
+    The statements people read print the run's status, so `draw_statements` draws them again
+    as final (who and when) before their bytes are recorded; the CSVs are kept as they are."""
     if not by.strip():
         raise PaymentRunError("--by must name who finalises the run")
     status = run_status(con, window)
@@ -200,6 +258,11 @@ def finalize(con: duckdb.DuckDBPyConnection, window: str, by: str, export_dir: P
     if "summary.csv" not in files:
         raise PaymentRunError(f"{window} cannot be finalised: its statements are not in {folder} (re-run it first)")
     at = utc_now()
+    run_at, fingerprint = con.execute(
+        "SELECT run_at, inputs_fingerprint FROM marts.payment_runs WHERE payment_window = ?", [window]
+    ).fetchone()
+    drawn = draw_statements(RunRecord(window, "FINAL", run_at, by.strip(), at, fingerprint))
+    files |= drawn
     con.begin()
     try:
         con.execute(
@@ -218,4 +281,8 @@ def finalize(con: duckdb.DuckDBPyConnection, window: str, by: str, export_dir: P
     except BaseException:
         con.rollback()
         raise
+    # After the commit: should this write fail, a re-run of the final window draws the same
+    # files again, and they match what was recorded.
+    if drawn:
+        write_window_exports(export_dir, window, files)
     return at

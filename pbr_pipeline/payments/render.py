@@ -1,0 +1,37 @@
+"""The statements people read, as files: each document (statements.py) as HTML from the
+Jinja2 template in `templates/`, and as PDF (pdf.py)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import duckdb
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from pbr_pipeline.payments.pdf import render_pdf
+from pbr_pipeline.payments.runs import RunRecord
+from pbr_pipeline.payments.statements import Document, window_documents
+
+
+@cache
+def _environment() -> Environment:
+    # StrictUndefined: a misspelt field fails the run instead of printing nothing.
+    return Environment(
+        loader=PackageLoader("pbr_pipeline.payments", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render_html(document: Document) -> bytes:
+    return _environment().get_template("document.html").render(doc=document).encode("utf-8")
+
+
+def window_human_files(con: duckdb.DuckDBPyConnection, run: RunRecord) -> dict[str, bytes]:
+    """File name -> bytes: each provider's statement and the summary, as HTML and as PDF."""
+    files: dict[str, bytes] = {}
+    for stem, document in window_documents(con, run).items():
+        files[f"{stem}.html"] = render_html(document)
+        files[f"{stem}.pdf"] = render_pdf(document)
+    return files
