@@ -33,6 +33,7 @@ from pbr_pipeline.payments.runs import (
     run_record,
     run_totals,
 )
+from pbr_pipeline.payments.statements import statement_name
 from pbr_pipeline.progress import range_label, report, report_range, warn
 from pbr_pipeline.publish import publish_analyst_copy
 from pbr_pipeline.resources import PipelineSettings
@@ -90,7 +91,7 @@ def statement_metadata(folder: Path, files: dict[str, bytes]) -> dict:
     by_provider = [(row["area"], row["provider"], int(row["lines"]), row["net_amount_due"]) for row in summary]
     links = ["| area | provider | lines | net due | statement |", "| --- | --- | ---: | ---: | --- |"]
     for area, provider, lines, net in by_provider:
-        html, pdf = (folder / f"statement_{provider}.{suffix}" for suffix in ("html", "pdf"))
+        html, pdf = (folder / statement_name(provider, suffix) for suffix in ("html", "pdf"))
         links.append(
             f"| {area} | {provider} | {lines:,} | {money(net)} | [HTML]({html.as_uri()}) · [PDF]({pdf.as_uri()}) |"
         )

@@ -5,7 +5,7 @@ order is decided here once.
 
 Every figure is read from the warehouse as dbt left it (marts.payment_lines,
 marts.provider_statements, marts.conversion_counts, marts.contract_cap_positions) and formatted
-once, here; nothing is summed that the models have not summed, except a table's total row.
+once, here; what is added up here is only a row's net (NEW + REVERSAL) and a table's total row.
 Nothing depends on the clock: the run date printed is the run's recorded `run_at`.
 """
 
@@ -378,8 +378,9 @@ def commissioner_summary(con: duckdb.DuckDBPyConnection, run: RunRecord) -> Docu
     )
 
 
-def statement_name(provider: str, suffix: str) -> str:
-    return f"statement_{provider}.{suffix}"
+def statement_name(provider: str, suffix: str = "") -> str:
+    """A provider's statement file, `statement_<PROVIDER>.<suffix>` (its stem without one)."""
+    return f"statement_{provider}.{suffix}" if suffix else f"statement_{provider}"
 
 
 def window_documents(con: duckdb.DuckDBPyConnection, run: RunRecord) -> dict[str, Document]:
@@ -388,7 +389,7 @@ def window_documents(con: duckdb.DuckDBPyConnection, run: RunRecord) -> dict[str
     for area, provider in statement_providers(con, run.window):
         areas_of[provider].append(area)
     documents = {
-        f"statement_{provider}": provider_statement(con, run, areas, provider)
+        statement_name(provider): provider_statement(con, run, areas, provider)
         for provider, areas in sorted(areas_of.items())
     }
     documents["summary"] = commissioner_summary(con, run)
