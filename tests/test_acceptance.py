@@ -28,7 +28,7 @@ QUERIES = {
     "conversion_counts": ("SELECT * FROM marts.conversion_counts WHERE payment_window = ?", True),
     "journeys": ("SELECT * FROM marts.journeys WHERE ? IS NOT NULL", False),
     "payment_line_reasons": (
-        "SELECT line_key, status, change_reason FROM marts.payment_lines WHERE payment_window = ?",
+        "SELECT payment_window, line_key, status, change_reason FROM marts.payment_lines WHERE payment_window = ?",
         True,
     ),
     "monitor_indicators": ("SELECT * FROM marts.monitor_indicators WHERE as_of_window = ?", True),
