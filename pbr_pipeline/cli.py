@@ -136,6 +136,7 @@ def run_windows(windows: list[str]) -> None:
     with warehouse_lock(settings.warehouse):
         run_in_order(windows)
         print(statement_summary(settings.export_dir, windows[-1]))
+        print(f"statements: {settings.export_dir / windows[-1] / 'summary.html'} (and each provider's .html, .pdf)")
         print(f"dbt docs: {generate_docs(settings)}")
     print(f"{len(windows)} window(s) run in {time.monotonic() - started:.0f} s")
 

@@ -442,7 +442,9 @@ def test_each_group_page_shows_every_asset_by_its_full_name_and_description(ui, 
         assert text == name, f"{name} is shown cut, as {text}: Dagster cuts names over 31 characters"
         assert description and description != "No description", name
     if group == "exports":  # Markdown no longer eats <PROVIDER>
-        assert shown["statements"][1].startswith("Each provider's statement_<PROVIDER>.csv, with summary.csv")
+        assert shown["statements"][1].startswith(
+            "Under PBR_EXPORT_DIR/<window>/: each provider's statement as statement_<PROVIDER>.csv"
+        )
 
 
 def test_the_overview_shows_the_domains_and_the_statements_description_renders_literally(ui, browser, tmp_path):

@@ -133,13 +133,16 @@ def test_the_console_shows_each_window_and_stage_then_the_summary_and_nothing_el
     per_window = [window for window, _ in progress if window != whole]
     assert per_window == sorted(per_window)  # in window order
     rest = [line for line in lines if not PROGRESS_LINE.match(line)]
-    # Title, header, 11 providers, total; the dbt docs; the count. No Dagster or dbt internals.
+    # Title, header, 11 providers, total; the statements, the dbt docs; the count. No Dagster or
+    # dbt internals.
     assert rest[0] == f"statement summary {LAST}"
     assert rest[1].split() == ["area", "provider", "lines", "net", "due"]
     assert rest[13].split()[0] == "total"
-    assert rest[14].startswith("dbt docs: ") and rest[14].endswith("index.html")
-    assert re.fullmatch(r"24 window\(s\) run in \d+ s", rest[15])
-    assert len(rest) == 16
+    summary = generated_run.exports / LAST / "summary.html"
+    assert rest[14] == f"statements: {summary} (and each provider's .html, .pdf)" and summary.is_file()
+    assert rest[15].startswith("dbt docs: ") and rest[15].endswith("index.html")
+    assert re.fullmatch(r"24 window\(s\) run in \d+ s", rest[16])
+    assert len(rest) == 17
 
 
 def test_no_personal_data_in_warehouse_exports_or_logs(generated_run):
@@ -190,9 +193,14 @@ def test_rerun_is_byte_identical_and_final_runs_close_their_windows(changed_run)
 
     result = changed_run.pbr("finalize", "--window", LAST, "--by", "Commissioning Officer")
     assert result.stdout.startswith(f"payment run {LAST} is final (by Commissioning Officer at ")
+    final = export_bytes(changed_run, LAST)
+    # Finalising draws the statements for people again as FINAL; the CSVs stay as they were.
+    changed = {name for name in before if final[name] != before[name]}
+    assert changed == {name for name in before if name.endswith((".html", ".pdf"))}
+    assert b"FINAL, finalised by Commissioning Officer on " in final["summary.html"]
     late = resend(changed_run, "OXF-LIFELINE", LAST, 9)
     changed_run.pbr("run", "--window", LAST)
-    assert export_bytes(changed_run, LAST) == before
+    assert export_bytes(changed_run, LAST) == final
     assert changed_run.query("SELECT status, reason FROM quality.submissions WHERE submission_id = ?", [late.name]) == [
         ("REJECTED", "WINDOW_CLOSED")
     ]

@@ -134,8 +134,10 @@ PREVIOUS_WINDOW = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
             group_name="exports",
             deps=[PAYMENT_RUNS_KEY, AssetDep(STATEMENTS_KEY, partition_mapping=PREVIOUS_WINDOW)],
             description=(
-                "Each provider's `statement_<PROVIDER>.csv`, with `summary.csv` and `missing_returns.csv`, "
-                "under `PBR_EXPORT_DIR/<window>/`."
+                "Under `PBR_EXPORT_DIR/<window>/`: each provider's statement as `statement_<PROVIDER>.csv` "
+                "(its payment lines, for machines) and as `.html` and A4 `.pdf` (for people: net due, "
+                "summary, conversions, cap position, lines with why each moved), the commissioner's "
+                "`summary.csv`/`.html`/`.pdf`, and `missing_returns.csv`."
             ),
         ),
     ],
