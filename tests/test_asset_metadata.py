@@ -7,8 +7,19 @@ UI reads it. 2012-11 is the window whose net is negative (a reversal of £250.00
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
 import pytest
-from dagster import AssetKey, DagsterInstance, IntMetadataValue, TableMetadataValue, TextMetadataValue
+from dagster import (
+    AssetKey,
+    DagsterInstance,
+    IntMetadataValue,
+    TableMetadataValue,
+    TextMetadataValue,
+    UrlMetadataValue,
+)
 
 from tests.conftest import ACCEPTANCE, PipelineRun
 
@@ -58,6 +69,23 @@ def test_the_statements_show_net_due_per_provider_as_money(metadata):
     assert by_provider["OXF-LIFELINE"] == {"area": "OXF", "provider": "OXF-LIFELINE", "lines": 4, "net_due": "-£250.00"}
     assert by_provider["OXF-OXHEALTH"] == {"area": "OXF", "provider": "OXF-OXHEALTH", "lines": 0, "net_due": "£0.00"}
     assert all(type(row["lines"]) is int for row in by_provider.values())
+
+
+def test_the_statements_link_each_providers_html_and_pdf_and_the_summary(metadata):
+    statements = metadata("exports", "statements")
+    folder = Path(statements["folder"].path)
+    assert folder.name == LAST
+    summary = statements["summary"]
+    assert isinstance(summary, UrlMetadataValue) and summary.url == (folder / "summary.html").as_uri()
+    links = re.findall(r"\[(HTML|PDF)\]\((file://[^)]+)\)", statements["statements"].md_str)
+    assert len(links) == 2 * len(rows(statements["net_due_by_provider"]))  # an HTML and a PDF each
+    lifeline = next(line for line in statements["statements"].md_str.splitlines() if "OXF-LIFELINE" in line)
+    assert "| -£250.00 |" in lifeline
+    found = re.findall(r"\[(HTML|PDF)\]\((file://[^)]+)\)", lifeline)
+    assert [kind for kind, _ in found] == ["HTML", "PDF"]
+    for kind, uri in found:
+        path = Path(unquote(urlparse(uri).path))
+        assert path == folder / f"statement_OXF-LIFELINE.{kind.lower()}" and path.is_file()
 
 
 def test_ingest_and_configuration_show_counts_as_integers(metadata):

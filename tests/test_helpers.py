@@ -380,6 +380,15 @@ def test_statement_metadata_shows_net_due_per_provider_and_each_statement_start(
         "payment_window,line_key,amount",
         "```",
     ]
+    assert metadata["summary"] == MetadataValue.url("file:///exports/2014-03/summary.html")
+    assert metadata["statements"].md_str.splitlines() == [
+        "| area | provider | lines | net due | statement |",
+        "| --- | --- | ---: | ---: | --- |",
+        "| KNT | KNT-CRI | 5 | £50.00 | [HTML](file:///exports/2014-03/statement_KNT-CRI.html)"
+        " · [PDF](file:///exports/2014-03/statement_KNT-CRI.pdf) |",
+        "| WIG | WIG-ADS | 0 | £0.00 | [HTML](file:///exports/2014-03/statement_WIG-ADS.html)"
+        " · [PDF](file:///exports/2014-03/statement_WIG-ADS.pdf) |",
+    ]
 
 
 def test_the_manifest_is_current_until_a_dbt_file_is_newer(tmp_path):
