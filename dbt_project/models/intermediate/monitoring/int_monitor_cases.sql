@@ -174,16 +174,6 @@ banded_on_a_date as (
     select * from no_recent_review
     union all
     select * from represented
-),
-
-bands as (
-    select
-        as_of_window,
-        journey_id,
-        tariff_band,
-        band_from,
-        band_until
-    from {{ ref('int_journey_bands') }}
 )
 
 select
@@ -213,9 +203,8 @@ select
     cases.event_date,
     cases.in_numerator
 from banded_on_a_date as cases
-left join bands
+-- the band in force on band_date: the latest band_from on or before it
+asof left join {{ ref('int_journey_bands') }} as bands
     on bands.as_of_window = cases.as_of_window
         and bands.journey_id = cases.journey_id
-        and bands.band_from <= cases.band_date
-        -- coalesce, not "is null or": an OR in a join condition forces a nested-loop join
-        and cases.band_date < coalesce(bands.band_until, date '9999-12-31')
+        and cases.band_date >= bands.band_from
