@@ -5,6 +5,7 @@ place they are written: the models join to the same files.
 """
 
 import csv
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
@@ -31,10 +32,13 @@ def _codes(rows: list[dict[str, str]], column: str, flagged: str | None = None) 
 # In the seed's order, the spec's: the generator pairs its outcome weights with it.
 OUTCOME_CODES = _codes(_seed_rows("outcome_codes"), "outcome_code")
 
-# Every code episodes.discharge_reason may take (80..89), and the successful completions.
+# Every code episodes.discharge_reason may take (80..89), the successful completions, the
+# transfers and the declined or dropped out (the monitor's groups, spec/monitoring.md).
 _DISCHARGE_REASONS = _seed_rows("discharge_reasons")
 DISCHARGE_CODES = _codes(_DISCHARGE_REASONS, "code")
 SUCCESSFUL_DISCHARGE_CODES = _codes(_DISCHARGE_REASONS, "code", flagged="successful")
+TRANSFER_DISCHARGE_CODES = _codes(_DISCHARGE_REASONS, "code", flagged="transfer")
+DECLINED_OR_DROPPED_DISCHARGE_CODES = _codes(_DISCHARGE_REASONS, "code", flagged="declined_or_dropped")
 
 # The statuses of quality.submissions; which of them count is the seed's to say.
 _SUBMISSION_STATUSES = _seed_rows("submission_statuses")
@@ -48,3 +52,6 @@ RULE_SETS = ("national-2011",)
 
 DEFAULT_RELIABLE_CHANGE_DAYS = 7
 DEFAULT_QOL_NORM = 14
+# When the monitor flags an indicator (spec/monitoring.md): at least this many cases, and |z| at least this.
+DEFAULT_MIN_DENOMINATOR = 20
+DEFAULT_Z_THRESHOLD = Decimal(3)

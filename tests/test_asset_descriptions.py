@@ -9,7 +9,7 @@ from pbr_pipeline.assets.display import markdown_safe, short_description
 from pbr_pipeline.dbt import dbt_project
 from pbr_pipeline.definitions import defs
 
-GROUPS = {"configuration", "returns", "journeys", "outcomes", "payments", "exports", "reference"}
+GROUPS = {"configuration", "returns", "journeys", "outcomes", "payments", "monitoring", "exports", "reference"}
 
 
 def manifest() -> dict:

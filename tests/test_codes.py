@@ -25,6 +25,14 @@ def test_the_discharge_codes_and_the_successful_ones_are_the_specs():
     assert codes.SUCCESSFUL_DISCHARGE_CODES == successful.groups() == ("80", "81", "82")
 
 
+def test_the_monitors_discharge_groups_are_the_specs():
+    indicators = (SPEC / "monitoring.md").read_text(encoding="utf-8").split("## Indicators", 1)[1]
+    transfers = re.search(r"transfers \(`(\d\d)`, `(\d\d)`\) left out", indicators)
+    assert codes.TRANSFER_DISCHARGE_CODES == transfers.groups() == ("83", "84")
+    declined = re.search(r"those with code `(\d\d)` or `(\d\d)`", indicators)
+    assert codes.DECLINED_OR_DROPPED_DISCHARGE_CODES == declined.groups() == ("85", "88")
+
+
 def test_the_submission_statuses_are_the_specs_and_only_a_loaded_one_is_in_force():
     outputs = (SPEC / "outputs.md").read_text(encoding="utf-8")
     listed = outputs.split("### quality.submissions", 1)[1].split("\n### ", 1)[0]

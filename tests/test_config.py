@@ -249,6 +249,36 @@ BAD_CASES = [
         "unknown outcome code",
     ),
     (
+        "monitoring min_denominator at least 1",
+        lambda d: d.update(monitoring={"min_denominator": 0}),
+        "monitoring.min_denominator",
+        "must be >= 1, got 0",
+    ),
+    (
+        "monitoring min_denominator a whole number",
+        lambda d: d.update(monitoring={"min_denominator": 20.5}),
+        "monitoring.min_denominator",
+        "whole number",
+    ),
+    (
+        "monitoring z_threshold positive",
+        lambda d: d.update(monitoring={"z_threshold": 0}),
+        "monitoring.z_threshold",
+        "must be > 0, got 0",
+    ),
+    (
+        "monitoring z_threshold a number",
+        lambda d: d.update(monitoring={"z_threshold": "high"}),
+        "monitoring.z_threshold",
+        "must be a number",
+    ),
+    (
+        "monitoring known keys",
+        lambda d: d.update(monitoring={"min_cases": 5}),
+        "monitoring.min_cases",
+        "unknown key (allowed: min_denominator, z_threshold)",
+    ),
+    (
         "days are whole numbers",
         lambda d: d.update(thresholds={"reliable_change_days": {"ALCOHOL": 7.5}}),
         "thresholds.reliable_change_days.ALCOHOL",
@@ -275,6 +305,7 @@ GOOD_EDGE_CASES = [
     ("amounts of zero", lambda d: d["schedules"][0]["bands"][0].update(attachment_fee_gbp=0)),
     ("no conversion payment", lambda d: d["schedules"][0].pop("conversion_payment_gbp")),
     ("thresholds given", lambda d: d.update(thresholds={"reliable_change_days": {"ALCOHOL": 10}, "qol_norm": 12})),
+    ("monitoring given", lambda d: d.update(monitoring={"min_denominator": 1, "z_threshold": 0.5})),
     ("contract id of 32 characters", lambda d: d["contracts"][0].update(id="OXF-REC-2012-" + "9" * 19)),
     ("contract id starting with a digit", lambda d: d["contracts"][0].update(id="2012-REC")),
     (
@@ -490,6 +521,32 @@ def test_thresholds_override_defaults_per_substance(tmp_path):
         "OTHER": 7,
     }
     assert config.thresholds.qol_norm == 12
+
+
+def test_monitoring_thresholds_default_and_reach_the_config_tables(tmp_path):
+    """spec/config.md: min_denominator 20 and z_threshold 3 unless the area sets them; the models
+    read them per area from config.areas."""
+    import duckdb
+
+    from pbr_pipeline.config.models import Areas
+    from pbr_pipeline.config.publish import publish_config
+
+    default = load_area_file(write(tmp_path / "oxf", GOOD))
+    assert (default.monitoring.min_denominator, default.monitoring.z_threshold) == (20, Decimal(3))
+    wigan = mutated(lambda d: d.update(area="WIG", monitoring={"min_denominator": 5, "z_threshold": 2.576}))
+    for submitter in wigan["submitters"]:
+        submitter["code"] = submitter["code"].replace("OXF-", "WIG-")
+    for contract in wigan["contracts"]:
+        contract["provider"] = contract["provider"].replace("OXF-", "WIG-")
+    configured = load_area_file(write(tmp_path / "wig", wigan))
+    assert configured.monitoring.z_threshold == Decimal("2.576")
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA config")
+    publish_config(con, Areas(areas=(default, configured)))
+    assert con.execute("SELECT area, min_denominator, z_threshold FROM config.areas ORDER BY area").fetchall() == [
+        ("OXF", 20, 3.0),
+        ("WIG", 5, 2.576),
+    ]
 
 
 def test_submitter_in_two_areas_is_rejected_but_dwp_may_serve_all(tmp_path):

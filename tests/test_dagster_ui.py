@@ -167,6 +167,7 @@ def test_asset_graph_runs_from_configuration_to_statements(webserver):
         "marts/entitlements",
         "marts/payment_lines",
         "marts/payment_runs",
+        "marts/monitor_indicators",
         "exports/statements",
         "quality/record_issues",
     }
@@ -355,7 +356,7 @@ def test_the_resource_reads_its_variables_when_a_run_starts_and_creates_the_ware
 # What a reader sees: each group's page of the asset graph, in a headless chromium, on a
 # 1920 x 1080 screen with the navigation hidden. Dagster fits a group's graph to the width of the
 # page; the screenshot is as tall as the graph, so it shows every asset of the group.
-GROUPS = ("configuration", "returns", "journeys", "outcomes", "payments", "exports", "reference")
+GROUPS = ("configuration", "returns", "journeys", "outcomes", "payments", "monitoring", "exports", "reference")
 SCREEN = {"width": 1920, "height": 1080}
 # The node facets the screenshots show (the graph's sliders button); Dagster's default has no
 # description.

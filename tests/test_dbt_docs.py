@@ -87,6 +87,7 @@ def test_every_column_of_the_marts_and_of_quality_is_described(acceptance_run):
         "marts.payment_lines",
         "marts.provider_statements",
         "marts.conversion_counts",
+        "marts.monitor_indicators",
         "marts.payment_runs",
         "quality.submissions",
         "quality.quarantine",

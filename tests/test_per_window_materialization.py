@@ -156,6 +156,7 @@ def test_every_mart_and_quality_model_has_an_enforced_contract():
         "payment_lines",
         "provider_statements",
         "conversion_counts",
+        "monitor_indicators",
         "record_issues",
     }
     assert [node["name"] for node in models if not node["config"]["contract"]["enforced"]] == []

@@ -42,8 +42,10 @@ from pydantic import (
 )
 
 from pbr_pipeline.codes import (
+    DEFAULT_MIN_DENOMINATOR,
     DEFAULT_QOL_NORM,
     DEFAULT_RELIABLE_CHANGE_DAYS,
+    DEFAULT_Z_THRESHOLD,
     OUTCOME_CODES,
     ROLES,
     RULE_SETS,
@@ -142,6 +144,15 @@ def _share(value: Any) -> Decimal:
     return number
 
 
+def _positive(value: Any) -> Decimal:
+    number = _decimal(value)
+    if number is None:
+        raise problem(f"must be a number, got {value!r}")
+    if number <= 0:
+        raise problem(f"must be > 0, got {value!r}")
+    return number
+
+
 def _whole_number(minimum: int, maximum: int | None = None) -> PlainValidator:
     def validate(value: Any) -> int:
         if value is None:  # a null in a mapping of days (a model's null key is dropped: "is required")
@@ -192,6 +203,8 @@ Share = Annotated[Decimal, PlainValidator(_share)]
 BandNumber = Annotated[int, _whole_number(1)]
 ChangeDays = Annotated[int, _whole_number(0, 28)]  # the TOP's range of days
 QolScore = Annotated[int, _whole_number(0, 20)]  # the score's range
+Count = Annotated[int, _whole_number(1)]
+Positive = Annotated[Decimal, PlainValidator(_positive)]
 
 
 # --- lists: each item against the items before it -------------------------------------------------
@@ -350,6 +363,13 @@ class Thresholds(_Section):
     qol_norm: QolScore = DEFAULT_QOL_NORM
 
 
+class Monitoring(_Section):
+    """When an indicator of spec/monitoring.md is flagged: enough cases and a large enough z."""
+
+    min_denominator: Count = DEFAULT_MIN_DENOMINATOR
+    z_threshold: Positive = DEFAULT_Z_THRESHOLD
+
+
 class AreaConfig(_Section):
     """One area file. `file` is where it was read from (the validation context's "file")."""
 
@@ -363,6 +383,7 @@ class AreaConfig(_Section):
     contracts: Annotated[tuple[Contract, ...], _each_against_those_before(_contracts_of_the_area_providers), _a_list()]
     schedules: Annotated[tuple[Schedule, ...], WrapValidator(_schedules_in_order), _a_list(at_least_one="schedule")]
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
 
     _file: Path = PrivateAttr()
 

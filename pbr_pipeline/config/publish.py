@@ -25,7 +25,16 @@ CONFIG_TABLES = (
 def config_frames(areas: Areas) -> dict[str, pd.DataFrame]:
     rows: dict[str, list[dict]] = {name: [] for name in CONFIG_TABLES}
     for a in areas.areas:
-        rows["areas"].append(dict(area=a.area, name=a.name, rule_set=a.rule_set, qol_norm=a.thresholds.qol_norm))
+        rows["areas"].append(
+            dict(
+                area=a.area,
+                name=a.name,
+                rule_set=a.rule_set,
+                qol_norm=a.thresholds.qol_norm,
+                min_denominator=a.monitoring.min_denominator,
+                z_threshold=a.monitoring.z_threshold,
+            )
+        )
         rows["submitters"] += [dict(area=a.area, submitter=s.code, role=s.role) for s in a.submitters]
         rows["reliable_change"] += [
             dict(area=a.area, substance=substance, days=days)
@@ -76,6 +85,9 @@ COLUMN_TYPES = {
     "band": "INTEGER",
     "days": "INTEGER",
     "qol_norm": "INTEGER",
+    "min_denominator": "INTEGER",
+    # compared with a z rounded to 2 decimals: a double holds any threshold written closely enough
+    "z_threshold": "DOUBLE",
 }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pbr_pipeline.codes import SUBSTANCES, SUCCESSFUL_DISCHARGE_CODES
+from pbr_pipeline.codes import DECLINED_OR_DROPPED_DISCHARGE_CODES, SUBSTANCES, SUCCESSFUL_DISCHARGE_CODES
 from pbr_pipeline.generate import rates
 from pbr_pipeline.generate.areas import AreaPlan
 from pbr_pipeline.generate.dates import MISSING, window_first_day, window_last_day
@@ -262,7 +262,7 @@ def _re_presentations(rng, journeys: pd.DataFrame, sizes: np.ndarray, horizon: i
     share = np.where(
         np.isin(reason, SUCCESSFUL_DISCHARGE_CODES),
         rates.REPRESENT_AFTER_COMPLETION,
-        np.where(np.isin(reason, ["85", "88"]), rates.REPRESENT_AFTER_DROP_OUT, 0.0),
+        np.where(np.isin(reason, DECLINED_OR_DROPPED_DISCHARGE_CODES), rates.REPRESENT_AFTER_DROP_OUT, 0.0),
     )
     back_day = ended + rng.integers(14, 366, len(ended))
     returns = (ended != MISSING) & (rng.random(len(ended)) < share) & (back_day <= horizon)

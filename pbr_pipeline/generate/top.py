@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from data_contracts.tables import DAY_COLUMN_OF_SUBSTANCE
-from pbr_pipeline.codes import SUBSTANCES, SUCCESSFUL_DISCHARGE_CODES
+from pbr_pipeline.codes import SUBSTANCES, SUCCESSFUL_DISCHARGE_CODES, TRANSFER_DISCHARGE_CODES
 from pbr_pipeline.generate import rates
 from pbr_pipeline.generate.dates import MISSING
 from pbr_pipeline.generate.population import ALCOHOL, CRACK, OPIATES, SUBSTANCE_INDEX
@@ -143,7 +143,7 @@ def _exit_tops(rng, episodes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     discharge = episodes["discharge_date"].to_numpy()
     reason = episodes["discharge_reason"].to_numpy()
     share = np.select(
-        [np.isin(reason, SUCCESSFUL_DISCHARGE_CODES), np.isin(reason, ["83", "84"]), reason == "89"],
+        [np.isin(reason, SUCCESSFUL_DISCHARGE_CODES), np.isin(reason, TRANSFER_DISCHARGE_CODES), reason == "89"],
         [rates.EXIT_TOP_SHARE["COMPLETED"], rates.EXIT_TOP_SHARE["TRANSFER"], rates.EXIT_TOP_SHARE["89"]],
         rates.EXIT_TOP_SHARE["OTHER"],
     )
