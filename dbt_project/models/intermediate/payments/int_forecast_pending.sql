@@ -5,32 +5,17 @@
 -- tariff band on the window's last day E.
 
 with pending as (
-    select
-        as_of_window,
-        journey_id,
-        outcome_code,
-        expected_date,
-        expected_provider
-    from {{ ref('int_outcomes__sustained') }}
-    where expected_date is not null
-    union all
-    select
-        as_of_window,
-        journey_id,
-        outcome_code,
-        expected_date,
-        expected_provider
-    from {{ ref('int_outcomes__offending') }}
-    where expected_date is not null
-    union all
-    select
-        as_of_window,
-        journey_id,
-        outcome_code,
-        expected_date,
-        expected_provider
-    from {{ ref('int_outcomes__employment') }}
-    where expected_date is not null
+    {% for rule in ['int_outcomes__sustained', 'int_outcomes__offending', 'int_outcomes__employment'] %}
+        select
+            as_of_window,
+            journey_id,
+            outcome_code,
+            expected_date,
+            expected_provider
+        from {{ ref(rule) }}
+        where expected_date is not null
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 )
 
 select
