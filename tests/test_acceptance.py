@@ -35,11 +35,6 @@ QUERIES = {
     "payment_forecast": ("SELECT * FROM marts.payment_forecast WHERE as_of_window = ?", True),
 }
 IGNORED_COLUMNS = {"attainment": {"evidence"}}
-# Expected files the pipeline does not produce yet: compared every time, and expected to fail
-# until the issue that builds them lands (strict: a pass then says the marker must go).
-NOT_YET_BUILT = {
-    "payment_forecast": "the forecast is built by the monitor issue (15)",
-}
 
 
 def as_text(value) -> str:
@@ -74,12 +69,7 @@ def actual_rows(run, sql: str, window: str, columns: list[str]) -> set[tuple]:
 
 
 CASES = [
-    pytest.param(
-        window,
-        name,
-        id=f"{window}-{name}",
-        marks=[pytest.mark.xfail(reason=NOT_YET_BUILT[name], strict=True)] if name in NOT_YET_BUILT else [],
-    )
+    pytest.param(window, name, id=f"{window}-{name}")
     for name, (_, every) in QUERIES.items()
     for window in (WINDOWS if every else WINDOWS[-1:])
 ]

@@ -4,6 +4,9 @@
 -- attained when (b > 0 and a < b) or (b = 0 and a = 0), and only once t + 365 is on or before
 -- the as-of window's last day. Outcome date t + 365, credited to the provider with an episode
 -- open then (macro provider_on_date).
+-- The forecast (spec/monitoring.md) reads the same counts: while t + 365 is still to come, the
+-- offences known so far (a: those in (t, E], seen as of the window) meeting the condition make
+-- O1 pending, expected on t + 365 for the provider the rule takes on E.
 
 with started as (
     select
@@ -51,6 +54,19 @@ attained as (
 
 credited as (
     {{ provider_on_date('attained') }}
+),
+
+pending as (
+    select
+        as_of_window,
+        journey_id,
+        {{ as_of_end() }} as outcome_date
+    from evaluated
+    where not window_elapsed and counts_met
+),
+
+credited_on_end as (
+    {{ provider_on_date('pending') }}
 )
 
 select
@@ -61,8 +77,13 @@ select
     evaluated.window_elapsed,
     credited.outcome_date,
     credited.credited_provider,
-    case when credited.journey_id is not null then evaluated.evidence end as evidence
+    case when credited.journey_id is not null then evaluated.evidence end as evidence,
+    case when not evaluated.window_elapsed and evaluated.counts_met then evaluated.outcome_date end as expected_date,
+    credited_on_end.credited_provider as expected_provider
 from evaluated
 left join credited
     on credited.as_of_window = evaluated.as_of_window
         and credited.journey_id = evaluated.journey_id
+left join credited_on_end
+    on credited_on_end.as_of_window = evaluated.as_of_window
+        and credited_on_end.journey_id = evaluated.journey_id

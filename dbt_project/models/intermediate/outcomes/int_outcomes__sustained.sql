@@ -3,6 +3,9 @@
 -- assessment, of the same pbr_id or of any pbr_id with the same attributor_hash, in any area),
 -- and only once d + 365 is on or before the as-of window's last day. Outcome date d + 365; the
 -- submitter of the successful discharge is credited. One row per journey with D3 attained.
+-- The forecast (spec/monitoring.md) reads the same evaluation: while d + 365 is still to come
+-- and no re-presentation is known so far (in (d, E], the presentations seen as of the window),
+-- D4 is pending, expected on d + 365 for the D3 provider.
 
 with completions as (
     select
@@ -53,5 +56,7 @@ select
     window_elapsed,
     case when window_elapsed and not represented then completed_on + 365 end as outcome_date,
     case when window_elapsed and not represented then credited_provider end as credited_provider,
-    case when window_elapsed and not represented then discharge_episode_id end as evidence
+    case when window_elapsed and not represented then discharge_episode_id end as evidence,
+    case when not window_elapsed and not represented then completed_on + 365 end as expected_date,
+    case when not window_elapsed and not represented then credited_provider end as expected_provider
 from evaluated
