@@ -75,7 +75,7 @@ def generate_returns(
     base_areas = load_areas(base)
     extras = national_extra_areas({area.area for area in base_areas.areas}) if scale == "national" else []
     # Checked before anything is written, like every other argument.
-    behaviours = GamingPlan(_rng(seed, "gaming"), check_gaming(gaming, _provider_bands(base_areas, extras)))
+    gaming_plan = GamingPlan(_rng(seed, "gaming"), check_gaming(gaming, _provider_bands(base_areas, extras)))
     _require_empty(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -84,7 +84,7 @@ def generate_returns(
     registry = build_registry(plans, dwp_code(areas))
     first, last = window_index(first_window), window_index(last_window)
 
-    tables = _build_tables(seed, plans, registry, first, last, behaviours)
+    tables = _build_tables(seed, plans, registry, first, last, gaming_plan)
     units = _units(tables)
     unit_plans = plan_units(_rng(seed, "units"), units, registry)
     eligible = {name: _row_defect_eligible(table, unit_plans) for name, table in tables.items()}
@@ -94,7 +94,7 @@ def generate_returns(
     result = write_windows(
         out_dir, tables, registry, unit_plans, row_plan, range(first, last + 1), seed, unknown, progress
     )
-    defects = result.defects + behaviours.entries()
+    defects = result.defects + gaming_plan.entries()
     write_defects(out_dir, defects)
     return GenerationSummary(
         out_dir=out_dir,
