@@ -44,6 +44,13 @@ def _window(text: str) -> str:
     return text
 
 
+def _gaming(text: str) -> tuple[str, str]:
+    submitter, equals, behaviour = text.partition("=")
+    if not (submitter and equals and behaviour):
+        raise argparse.ArgumentTypeError(f"{text!r} is not SUBMITTER=BEHAVIOUR")
+    return submitter, behaviour
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="pbr", description="Payment by results pipeline.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument(
         "--seed", type=int, default=1, metavar="N", help="the same seed writes the same files (default: %(default)s)"
+    )
+    generate.add_argument(
+        "--gaming",
+        action="append",
+        type=_gaming,
+        default=[],
+        metavar="SUBMITTER=BEHAVIOUR",
+        help="make a provider game its payments as the monitor must catch, listed in defects.json: cream-skim "
+        "(half its band-3 referrals never started), park (a third of its episodes open past 180 days get no "
+        "further TOP) or drop (twice its peers' share of discharges as 85 or 88); repeatable",
     )
 
     commands.add_parser("demo", help=f"generate pilot data for {DEMO_FIRST}..{DEMO_LAST} and run every window")
@@ -199,7 +216,13 @@ def generator():
 def command_generate(args: argparse.Namespace) -> None:
     generate_returns = generator()
     summary = generate_returns(
-        args.out, args.first, args.last, scale=args.scale, seed=args.seed, progress=lambda line: print(line, flush=True)
+        args.out,
+        args.first,
+        args.last,
+        scale=args.scale,
+        seed=args.seed,
+        progress=lambda line: print(line, flush=True),
+        gaming=args.gaming,
     )
     print(summary)
 

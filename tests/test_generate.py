@@ -10,14 +10,20 @@ every rejected submission and every quarantined row listed, nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
+import math
 import re
 import subprocess
 import sys
+import zipfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -326,6 +332,33 @@ def test_same_seed_gives_a_byte_identical_tree_and_another_seed_does_not(tmp_pat
     assert sum(a[name] != c[name] for name in shared) > len(shared) // 2
 
 
+def _content_digest(root: Path) -> str:
+    """A digest of every file written, in the landing and beside it, a zip by its members' bytes
+    (its own bytes depend on the machine's zlib), the half zip that cannot be opened by its name."""
+    digest = hashlib.sha256()
+    for folder in (root, extras_dir(root)):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(folder)).encode())
+            if path.suffix != ".zip":
+                digest.update(path.read_bytes())
+                continue
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    for name in sorted(archive.namelist()):
+                        digest.update(name.encode() + archive.read(name))
+            except zipfile.BadZipFile:
+                pass
+    return digest.hexdigest()
+
+
+# The pilot dataset as the generator wrote it before `--gaming` existed (commit 02e1ab6).
+PILOT_DIGEST = "6df1fcbe1f0c6397939f2a47b7f3111771bba06e6a953e80603f01413f2e60ab"
+
+
+def test_without_gaming_the_pilot_dataset_is_what_it_always_was(pilot):
+    assert _content_digest(pilot.root) == PILOT_DIGEST
+
+
 def test_refuses_a_non_empty_folder_and_unknown_scales(tmp_path):
     (tmp_path / "old.txt").write_text("x")
     with pytest.raises(ValueError, match="not an empty folder"):
@@ -506,6 +539,265 @@ def test_most_records_arrive_on_time_and_a_few_late(pilot):
     total = sum(late.values())
     assert min(late) == 0 and max(late) == 3
     assert abs(_share(total - late[0], total) - 0.06) <= 0.02
+
+
+# --- gaming (--gaming SUBMITTER=BEHAVIOUR) -------------------------------------------------
+
+# One provider of each behaviour; the rest of the pilot providers are their peers.
+GAMING = [("OXF-LIFELINE", "cream-skim"), ("KNT-KCA", "park"), ("WIG-ADS", "drop")]
+GAMING_END = pd.Timestamp(last_day(LAST))  # E of the last window
+
+
+@dataclass
+class Gamed:
+    root: Path
+    summary: GenerationSummary
+    assessments: pd.DataFrame
+    episodes: pd.DataFrame
+    top: pd.DataFrame
+
+
+def _latest(landed: list[Landed], table: str) -> pd.DataFrame:
+    """The table's records as a run of the last window would hold them: the latest version of
+    each key (by window and seq), retractions applied; the defective rows are too few to matter."""
+    frames = []
+    for sub in landed:
+        content = (sub.members or {}).get(f"{table}.csv")
+        if content is None or sub.name_parts is None:
+            continue
+        frame = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False, encoding_errors="replace")
+        submitter, window, seq = sub.name_parts
+        frames.append(frame.assign(_submitter=submitter, _window=window, _seq=seq))
+    records = pd.concat(frames, ignore_index=True).sort_values(["_window", "_seq"], kind="stable")
+    records = records.drop_duplicates(["_submitter", KEYS[table]], keep="last")
+    records = records[records["deleted"] != "Y"].copy()
+    for column in records.columns:
+        if column.endswith("_date"):
+            records[column] = pd.to_datetime(records[column], format="%Y-%m-%d", errors="coerce")
+    return records
+
+
+@pytest.fixture(scope="module")
+def gamed(tmp_path_factory) -> Gamed:
+    root = tmp_path_factory.mktemp("gaming") / "landing"
+    summary = generate_returns(root, FIRST, LAST, seed=SEED, gaming=GAMING)
+    landed = read_landing(root)
+    return Gamed(root, summary, *(_latest(landed, t) for t in ("assessments", "episodes", "top")))
+
+
+def _days(n: int) -> pd.Timedelta:
+    return pd.Timedelta(days=n)
+
+
+def _z(numerator: int, denominator: int, peer_numerator: int, peer_denominator: int) -> float:
+    """spec/monitoring.md: the two-proportion z-score of a provider against its peers (NaN where
+    the spec's is null)."""
+    pooled = (numerator + peer_numerator) / (denominator + peer_denominator)
+    if pooled in (0, 1) or not peer_denominator:
+        return math.nan
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / denominator + 1 / peer_denominator))
+    return (numerator / denominator - peer_numerator / peer_denominator) / spread
+
+
+def _flags(cases: pd.DataFrame, who: str, provider: str, adverse: int) -> dict[str, tuple]:
+    """Per pathway of the provider: (numerator, denominator, value, peer value, z, flagged) with
+    the monitor's defaults (denominator >= 20, |z| >= 3 in the adverse direction: +1 higher)."""
+    result = {}
+    for pathway, group in cases.groupby("pathway"):
+        mine, peers = group[group[who] == provider], group[group[who] != provider]
+        if not len(mine) or pathway == "":
+            continue
+        counts = int(mine["hit"].sum()), len(mine), int(peers["hit"].sum()), len(peers)
+        z = _z(*counts)
+        flagged = counts[1] >= 20 and abs(z) >= 3 and z * adverse > 0
+        result[pathway] = (*counts[:2], counts[0] / counts[1], counts[2] / counts[3], round(z, 2), flagged)
+    return result
+
+
+def _band_3_referrals(gamed: Gamed, end: pd.Timestamp) -> pd.DataFrame:
+    """START_RATE's cases on band 3: INITIAL assessments dated in (E - 455, E - 90], and whether
+    an episode of the provider referred to starts within 90 days."""
+    initial = gamed.assessments
+    initial = initial[
+        (initial["assessment_type"] == "INITIAL")
+        & (initial["tariff_band"] == "3")
+        & (initial["assessment_date"] > end - _days(455))
+        & (initial["assessment_date"] <= end - _days(90))
+    ]
+    starts = initial.merge(
+        gamed.episodes[["pbr_id", "_submitter", "triage_date"]],
+        left_on=["pbr_id", "referred_to"],
+        right_on=["pbr_id", "_submitter"],
+        how="left",
+    )
+    starts["hit"] = (starts["triage_date"] >= starts["assessment_date"]) & (
+        starts["triage_date"] <= starts["assessment_date"] + _days(90)
+    )
+    hits = starts.groupby("assessment_id")["hit"].any()
+    return initial.assign(hit=initial["assessment_id"].map(hits))
+
+
+def test_cream_skim_never_starts_about_half_of_its_band_3_referrals(gamed):
+    referrals = _band_3_referrals(gamed, GAMING_END)
+    skimmer = referrals[referrals["referred_to"] == "OXF-LIFELINE"]
+    peers = referrals[referrals["referred_to"] != "OXF-LIFELINE"]
+    assert len(skimmer) > 100
+    assert 0.40 <= 1 - skimmer["hit"].mean() <= 0.60  # about half never started
+    assert 1 - peers["hit"].mean() <= 0.12
+    # Its band 1 and 2 referrals start as everyone's do.
+    initial = gamed.assessments[gamed.assessments["assessment_type"] == "INITIAL"]
+    assert (initial["referred_to"] == "OXF-LIFELINE").sum() > 3 * len(skimmer)
+    flags = _flags(referrals, "referred_to", "OXF-LIFELINE", adverse=-1)
+    assert flags and all(flag[-1] for flag in flags.values()), flags
+
+
+def _long_open(gamed: Gamed, end: pd.Timestamp) -> pd.DataFrame:
+    """NO_RECENT_REVIEW's cases: episodes open on E that started 180 days or more before it, and
+    whether no TOP of theirs is dated in (E - 180, E]."""
+    episodes = gamed.episodes
+    episodes = episodes[
+        (episodes["triage_date"] <= end - _days(180))
+        & (episodes["discharge_date"].isna() | (episodes["discharge_date"] > end))
+    ]
+    tops = gamed.top[(gamed.top["top_date"] > end - _days(180)) & (gamed.top["top_date"] <= end)]
+    reviewed = set(zip(tops["_submitter"], tops["episode_id"]))
+    return episodes.assign(hit=[(s, e) not in reviewed for s, e in zip(episodes["_submitter"], episodes["episode_id"])])
+
+
+def test_park_leaves_about_a_third_of_long_episodes_without_tops_and_open(gamed):
+    episodes = gamed.episodes
+    # Open past day 180, and started early enough that a review after it is due by E.
+    past_180 = episodes[
+        (episodes["triage_date"] <= GAMING_END - _days(290))
+        & (episodes["discharge_date"].isna() | (episodes["discharge_date"] > episodes["triage_date"] + _days(180)))
+    ]
+    later = gamed.top[["_submitter", "episode_id", "top_date"]].merge(
+        past_180[["_submitter", "episode_id", "triage_date"]]
+    )
+    later = later[later["top_date"] > later["triage_date"] + _days(180)]
+    reviewed = set(zip(later["_submitter"], later["episode_id"]))
+    unreviewed = np.array([(s, e) not in reviewed for s, e in zip(past_180["_submitter"], past_180["episode_id"])])
+    # Parked: no TOP after day 180 and not discharged either.
+    parked = past_180[unreviewed & past_180["discharge_date"].isna().to_numpy()]["_submitter"]
+    parker = past_180["_submitter"] == "KNT-KCA"
+    assert parker.sum() > 300
+    assert 0.27 <= (parked == "KNT-KCA").sum() / parker.sum() <= 0.40  # about a third
+    assert (parked != "KNT-KCA").sum() / (~parker).sum() <= 0.03
+    flags = _flags(_long_open(gamed, GAMING_END), "_submitter", "KNT-KCA", adverse=1)
+    assert set(flags) == {"HARM_MIN", "RECOVERY"} and all(flag[-1] for flag in flags.values()), flags
+
+
+def _discharges(gamed: Gamed, end: pd.Timestamp) -> pd.DataFrame:
+    """DECLINED_OR_DROPPED's cases: discharges in the lookback but transfers, and whether 85 or 88."""
+    episodes = gamed.episodes
+    discharged = episodes[
+        (episodes["discharge_date"] > end - _days(365))
+        & (episodes["discharge_date"] <= end)
+        & ~episodes["discharge_reason"].isin(["83", "84"])
+    ]
+    return discharged.assign(hit=discharged["discharge_reason"].isin(["85", "88"]))
+
+
+def test_drop_discharges_about_twice_its_peers_share_as_85_or_88(gamed):
+    discharged = gamed.episodes[gamed.episodes["discharge_reason"] != ""]
+    dropped = discharged["discharge_reason"].isin(["85", "88"])
+    dropper = discharged["_submitter"] == "WIG-ADS"
+    assert dropper.sum() > 500
+    ratio = dropped[dropper].mean() / dropped[~dropper].mean()
+    assert 1.7 <= ratio <= 2.3, ratio  # about twice
+    # Transfers (conversions among them) are left as they were.
+    transfers = discharged["discharge_reason"].isin(["83", "84"])
+    assert abs(transfers[dropper].mean() - transfers[~dropper].mean()) <= 0.05
+    flags = _flags(_discharges(gamed, GAMING_END), "_submitter", "WIG-ADS", adverse=1)
+    assert set(flags) == {"HARM_MIN", "RECOVERY"} and all(flag[-1] for flag in flags.values()), flags
+
+
+def test_no_other_provider_looks_like_gaming(gamed):
+    gamers = {submitter for submitter, _ in GAMING}
+    for cases, who, adverse in (
+        (_band_3_referrals(gamed, GAMING_END), "referred_to", -1),
+        (_long_open(gamed, GAMING_END), "_submitter", 1),
+        (_discharges(gamed, GAMING_END), "_submitter", 1),
+    ):
+        honest = cases[~cases[who].isin(gamers)]
+        for provider in sorted(set(honest[who])):
+            flags = _flags(honest, who, provider, adverse)
+            assert not any(flag[-1] for flag in flags.values()), (provider, flags)
+
+
+def test_gaming_is_listed_in_defects_json(gamed):
+    defects = json.loads(defects_path(gamed.root).read_text(encoding="utf-8"))
+    gaming = [d for d in defects if d["level"] == "gaming"]
+    assert defects[-len(gaming) :] == gaming  # after the submission and row defects
+    assert [(d["submitter"], d["behaviour"], d["code"], d["band"]) for d in gaming] == [
+        ("KNT-KCA", "park", "NO_RECENT_REVIEW", 0),
+        ("OXF-LIFELINE", "cream-skim", "START_RATE", 3),
+        ("WIG-ADS", "drop", "DECLINED_OR_DROPPED", 0),
+    ]
+    assert all(set(d) == DEFECT_KEYS | {"submitter", "behaviour", "band"} for d in gaming)
+    assert all(d[key] is None for d in gaming for key in ("submission_id", "window", "file", "line", "path"))
+    assert gamed.summary.defects_by_level["gaming"] == 3 and gamed.summary.defects == len(defects)
+    assert {d["level"] for d in defects} == {"submission", "row", "gaming"}
+
+
+def test_gaming_is_deterministic_and_changes_only_with_it(tmp_path):
+    generate_returns(tmp_path / "a", "2013-01", "2013-03", seed=5, gaming=[("OXF-LIFELINE", "cream-skim")])
+    generate_returns(tmp_path / "b", "2013-01", "2013-03", seed=5, gaming=[("OXF-LIFELINE", "cream-skim")])
+    generate_returns(tmp_path / "c", "2013-01", "2013-03", seed=5, gaming=[])
+    generate_returns(tmp_path / "d", "2013-01", "2013-03", seed=5)
+    a, b, c, d = (_tree(tmp_path / name) for name in "abcd")
+    assert a == b and c == d
+    assert a != c
+
+
+@pytest.mark.parametrize(
+    ("gaming", "message"),
+    [
+        ("OXF-POLICE=park", "gaming OXF-POLICE=park: 'OXF-POLICE' is not a PROVIDER of a configured area"),
+        ("NOBODY=drop", "gaming NOBODY=drop: 'NOBODY' is not a PROVIDER of a configured area"),
+        ("OXF-LIFELINE=skim", "gaming OXF-LIFELINE=skim: unknown behaviour 'skim' (known: cream-skim, park, drop)"),
+        ("OXF-LIFELINE", "argument --gaming: 'OXF-LIFELINE' is not SUBMITTER=BEHAVIOUR"),
+    ],
+)
+def test_a_bad_gaming_argument_is_one_line_and_writes_nothing(tmp_path, gaming, message):
+    out = tmp_path / "out"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pbr_pipeline.cli",
+            "generate",
+            "--out",
+            str(out),
+            "--from",
+            "2012-04",
+            "--to",
+            "2012-04",
+        ]
+        + ["--gaming", "WIG-ADS=drop", "--gaming", gaming],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        check=False,
+        timeout=300,
+    )
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.splitlines()[0].startswith(f"pbr: {message}") and len(run.stderr.splitlines()) == 1
+    assert sorted(tmp_path.iterdir()) == []  # nothing written, not even the folder
+
+
+def test_gaming_a_provider_twice_the_same_way_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="given twice"):
+        generate_returns(tmp_path / "out", "2012-04", "2012-04", gaming=[("WIG-ADS", "drop"), ("WIG-ADS", "drop")])
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_national_synthetic_provider_can_game_and_an_unknown_one_writes_nothing(tmp_path):
+    with pytest.raises(ValueError, match="not a PROVIDER"):
+        generate_returns(tmp_path / "out", "2012-06", "2012-06", scale="national", gaming=[("XZZ-SVC9", "park")])
+    assert sorted(tmp_path.iterdir()) == []  # not even the national configuration
+    summary = generate_returns(tmp_path / "out", "2012-06", "2012-06", scale="national", gaming=[("XAA-SVC1", "park")])
+    assert summary.defects_by_level["gaming"] == 1
 
 
 # --- national scale ------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,8 @@ from pbr_pipeline.generate.delivery import add_retracted_mistakes, deliver, fini
 from pbr_pipeline.generate.episodes import build_episode_records, list_episodes
 from pbr_pipeline.generate.events import build_employment, build_interventions, build_offences
 from pbr_pipeline.generate.formatting import sort_for_writing
-from pbr_pipeline.generate.national import write_national_config
+from pbr_pipeline.generate.gaming import GamingPlan, check_gaming
+from pbr_pipeline.generate.national import EXTRA_AREA_BANDS, ExtraArea, national_extra_areas, write_national_config
 from pbr_pipeline.generate.population import simulate_journeys
 from pbr_pipeline.generate.submissions import Unit, UnitPlan, plan_units
 from pbr_pipeline.generate.summary import GenerationSummary
@@ -44,6 +45,7 @@ _STREAMS = {
     "mistakes": 30,  # + table number
     "units": 40,
     "row_defects": 41,
+    "gaming": 50,
 }
 
 
@@ -55,11 +57,13 @@ def generate_returns(
     seed: int = 1,
     config_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    gaming: Iterable[tuple[str, str]] = (),
 ) -> GenerationSummary:
     """Write synthetic provider returns for every window from first_window to last_window.
 
     The same arguments always give a byte-identical tree. `out_dir` must be empty or absent, so
-    that files of an earlier run can never mix with this one's.
+    that files of an earlier run can never mix with this one's. `gaming` holds (provider,
+    behaviour) pairs: `cream-skim`, `park` or `drop` (gaming.py).
     """
     windows = window_range(first_window, last_window)
     if scale not in SCALES:
@@ -67,15 +71,20 @@ def generate_returns(
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
     out_dir = Path(out_dir)
+    base = Path(config_dir) if config_dir else PILOT_CONFIG_DIR
+    base_areas = load_areas(base)
+    extras = national_extra_areas({area.area for area in base_areas.areas}) if scale == "national" else []
+    # Checked before anything is written, like every other argument.
+    gaming_plan = GamingPlan(_rng(seed, "gaming"), check_gaming(gaming, _provider_bands(base_areas, extras)))
     _require_empty(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    areas, used_config, volumes = _configuration(out_dir, scale, Path(config_dir) if config_dir else PILOT_CONFIG_DIR)
+    areas, used_config, volumes = _configuration(out_dir, base, base_areas, extras)
     plans = plan_areas(areas, volumes)
     registry = build_registry(plans, dwp_code(areas))
     first, last = window_index(first_window), window_index(last_window)
 
-    tables = _build_tables(seed, plans, registry, first, last)
+    tables = _build_tables(seed, plans, registry, first, last, gaming_plan)
     units = _units(tables)
     unit_plans = plan_units(_rng(seed, "units"), units, registry)
     eligible = {name: _row_defect_eligible(table, unit_plans) for name, table in tables.items()}
@@ -85,7 +94,8 @@ def generate_returns(
     result = write_windows(
         out_dir, tables, registry, unit_plans, row_plan, range(first, last + 1), seed, unknown, progress
     )
-    write_defects(out_dir, result.defects)
+    defects = result.defects + gaming_plan.entries()
+    write_defects(out_dir, defects)
     return GenerationSummary(
         out_dir=out_dir,
         scale=scale,
@@ -95,11 +105,11 @@ def generate_returns(
         windows=len(windows),
         submissions=result.submissions,
         rows=result.rows,
-        defects=len(result.defects),
+        defects=len(defects),
         journeys=int(tables["assessments"]["_initial"].sum()),
         config_dir=used_config,
         areas=len(plans),
-        defects_by_level=dict(Counter(entry["level"] for entry in result.defects)),
+        defects_by_level=dict(Counter(entry["level"] for entry in defects)),
     )
 
 
@@ -113,23 +123,34 @@ def _require_empty(out_dir: Path) -> None:
         raise ValueError(f"{out_dir} is not an empty folder: generate into a new one")
 
 
-def _configuration(out_dir: Path, scale: str, base: Path) -> tuple[Areas, Path, dict[str, float]]:
+def _configuration(
+    out_dir: Path, base: Path, base_areas: Areas, extras: list[ExtraArea]
+) -> tuple[Areas, Path, dict[str, float]]:
     """The areas to generate, the folder holding their configuration, and their sizes."""
-    base_areas = load_areas(base)
     volumes: dict[str, float] = dict(rates.PILOT_ANNUAL_JOURNEYS)
-    if scale == "pilot":
+    if not extras:
         return base_areas, base, volumes
     target = extras_dir(out_dir) / "config"
-    taken = {area.area for area in base_areas.areas}
-    volumes.update(write_national_config(target, base, taken, dwp_code(base_areas) or "DWP"))
+    volumes.update(write_national_config(target, base, extras, dwp_code(base_areas) or "DWP"))
     return load_areas(target), target, volumes
 
 
+def _provider_bands(base_areas: Areas, extras: list[ExtraArea]) -> dict[str, tuple[int, ...]]:
+    """Every PROVIDER that will be configured, with its area's tariff bands."""
+    bands = {
+        provider: tuple(sorted(config.bands))
+        for config in base_areas.areas
+        for provider in config.submitters_with_role("PROVIDER")
+    }
+    bands.update({provider: EXTRA_AREA_BANDS for area in extras for provider in area.providers})
+    return bands
+
+
 def _build_tables(
-    seed: int, plans: list[AreaPlan], registry: Registry, first: int, last: int
+    seed: int, plans: list[AreaPlan], registry: Registry, first: int, last: int, gaming: GamingPlan
 ) -> dict[str, pd.DataFrame]:
     horizon = window_last_day(last)
-    journeys = simulate_journeys(_rng(seed, "journeys"), plans, first, last)
+    journeys = simulate_journeys(_rng(seed, "journeys"), plans, first, last, gaming)
     traits = journey_traits(_rng(seed, "traits"), journeys)
     episodes = list_episodes(journeys)
     dwp = next((code for code, role in zip(registry.codes, registry.roles) if role == "DWP"), None)

@@ -28,7 +28,7 @@ def build_assessments(rng, journeys: pd.DataFrame, plans: list[AreaPlan], horizo
     return table
 
 
-def _band_values(plans: list[AreaPlan], area: np.ndarray, rank: np.ndarray) -> np.ndarray:
+def band_values(plans: list[AreaPlan], area: np.ndarray, rank: np.ndarray) -> np.ndarray:
     # Areas may define fewer than three bands: the rank is capped at the area's highest band.
     bands = np.full((len(plans), 3), MISSING, dtype=np.int64)
     for plan in plans:
@@ -48,7 +48,7 @@ def _person_columns(journeys: pd.DataFrame, plans, rows, day, kind, rank, pathwa
             "sex": journeys["sex"].to_numpy()[rows],
             "assessment_date": day,
             "assessment_type": kind,
-            "tariff_band": _band_values(plans, area, rank),
+            "tariff_band": band_values(plans, area, rank),
             "primary_substance": SUBSTANCE_NAMES[journeys["primary"].to_numpy()[rows]],
             "secondary_substance": SUBSTANCE_NAMES[journeys["secondary"].to_numpy()[rows]],
             "pathway": pathway,
@@ -94,7 +94,7 @@ def _review_assessments(rng, journeys: pd.DataFrame, plans, horizon: int) -> pd.
     new_rank = np.where(rank == 0, 1, np.where(rank == 2, 1, rank + step))
     # With fewer than three bands two ranks can share a band: such a review changes nothing.
     area = journeys["area"].to_numpy()[rows]
-    changes = _band_values(plans, area, new_rank) != _band_values(plans, area, rank)
+    changes = band_values(plans, area, new_rank) != band_values(plans, area, rank)
     rows, new_rank = rows[changes], new_rank[changes]
     # After a conversion the user is reviewed as a Recovery client of the Recovery provider.
     converted = journeys["converted"].to_numpy()[rows] & (day[rows] >= journeys["rec_triage_day"].to_numpy()[rows])

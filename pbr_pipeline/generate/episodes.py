@@ -30,6 +30,7 @@ def list_episodes(journeys: pd.DataFrame) -> pd.DataFrame:
             "triage_date": journeys["triage_day"].to_numpy()[started],
             "discharge_date": journeys["discharge_day"].to_numpy()[started],
             "discharge_reason": journeys["reason"].to_numpy()[started],
+            "_parked": journeys["parked"].to_numpy()[started],
         }
     )
     recovery = pd.DataFrame(
@@ -42,6 +43,7 @@ def list_episodes(journeys: pd.DataFrame) -> pd.DataFrame:
             "triage_date": journeys["rec_triage_day"].to_numpy()[converted],
             "discharge_date": journeys["rec_discharge_day"].to_numpy()[converted],
             "discharge_reason": journeys["rec_reason"].to_numpy()[converted],
+            "_parked": journeys["rec_parked"].to_numpy()[converted],
         }
     )
     episodes = pd.concat([main, recovery], ignore_index=True)

@@ -26,6 +26,7 @@ _AREA_LAYOUT_SEED = 2011
 CONTRACT_START = "2012-04-01"
 CONTRACT_END = "2015-03-31"
 TWO_PROVIDER_SHARE = 0.3
+EXTRA_AREA_BANDS = (1, 2, 3)
 
 # Outcome weight sets like the pilots' (each sums to exactly 1).
 _WEIGHT_SETS = (
@@ -105,7 +106,7 @@ def area_yaml(area: ExtraArea, dwp: str) -> str:
         "    bands:",
         *(
             f"      - {{band: {band}, attachment_fee_gbp: {fee}, outcome_tariff_gbp: {tariff}}}"
-            for band, fee, tariff in zip((1, 2, 3), area.attachment_fees, area.outcome_tariffs)
+            for band, fee, tariff in zip(EXTRA_AREA_BANDS, area.attachment_fees, area.outcome_tariffs)
         ),
         "    weights:",
         *(f"      {code}: {weight}" for code, weight in zip(OUTCOME_CODES, area.weights)),
@@ -114,15 +115,19 @@ def area_yaml(area: ExtraArea, dwp: str) -> str:
     return "\n".join(lines)
 
 
-def write_national_config(target: Path, base_config_dir: Path, taken: set[str], dwp: str) -> dict[str, float]:
+def national_extra_areas(taken: set[str]) -> list[ExtraArea]:
+    """The extra areas beside the base ones (their codes `taken`), sized to the national total."""
+    extra_journeys = rates.NATIONAL_ANNUAL_JOURNEYS - sum(
+        rates.PILOT_ANNUAL_JOURNEYS.get(code, rates.DEFAULT_ANNUAL_JOURNEYS) for code in taken
+    )
+    return plan_extra_areas(taken, max(extra_journeys, 0.0), rates.NATIONAL_EXTRA_AREAS)
+
+
+def write_national_config(target: Path, base_config_dir: Path, extras: list[ExtraArea], dwp: str) -> dict[str, float]:
     """Copy the base files and write the extra areas; return each extra area's yearly journeys."""
     target.mkdir(parents=True, exist_ok=True)
     for path in sorted(base_config_dir.glob("*.yaml")) + sorted(base_config_dir.glob("*.yml")):
         shutil.copyfile(path, target / path.name)
-    extra_journeys = rates.NATIONAL_ANNUAL_JOURNEYS - sum(
-        rates.PILOT_ANNUAL_JOURNEYS.get(code, rates.DEFAULT_ANNUAL_JOURNEYS) for code in taken
-    )
-    extras = plan_extra_areas(taken, max(extra_journeys, 0.0), rates.NATIONAL_EXTRA_AREAS)
     for area in extras:
         (target / f"{area.code.lower()}.yaml").write_text(area_yaml(area, dwp), encoding="utf-8")
     return {area.code: area.annual_journeys for area in extras}

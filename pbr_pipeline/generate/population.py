@@ -11,6 +11,8 @@ Everything is vectorised over journeys: a national population is a few hundred t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -18,6 +20,9 @@ from pbr_pipeline.codes import DECLINED_OR_DROPPED_DISCHARGE_CODES, SUBSTANCES, 
 from pbr_pipeline.generate import rates
 from pbr_pipeline.generate.areas import AreaPlan
 from pbr_pipeline.generate.dates import MISSING, window_first_day, window_last_day
+
+if TYPE_CHECKING:
+    from pbr_pipeline.generate.gaming import GamingPlan
 
 SUBSTANCE_INDEX = {name: i for i, name in enumerate(SUBSTANCES)}
 OPIATES, CRACK, ALCOHOL = (SUBSTANCE_INDEX[s] for s in ("OPIATES", "CRACK", "ALCOHOL"))
@@ -31,14 +36,14 @@ _SEXES = np.array(list(rates.SEX_SHARES), dtype=object)
 
 
 def simulate_journeys(
-    rng: np.random.Generator, plans: list[AreaPlan], first_window: int, last_window: int
+    rng: np.random.Generator, plans: list[AreaPlan], first_window: int, last_window: int, gaming: GamingPlan
 ) -> pd.DataFrame:
     horizon = window_last_day(last_window)
     sizes = np.array([p.annual_journeys for p in plans], dtype=float)
     current = _arrivals(rng, plans, first_window, last_window)
     rounds = []
     while len(current):
-        _treat(rng, current, plans, horizon)
+        _treat(rng, current, plans, horizon, gaming)
         rounds.append(current)
         current = _re_presentations(rng, current, sizes, horizon)
     journeys = pd.concat(rounds, ignore_index=True)
@@ -124,10 +129,12 @@ def _make_attributes_unique(rng, journeys: pd.DataFrame) -> None:
 # --- treatment -----------------------------------------------------------------------------
 
 
-def _treat(rng, journeys: pd.DataFrame, plans: list[AreaPlan], horizon: int) -> None:
+def _treat(rng, journeys: pd.DataFrame, plans: list[AreaPlan], horizon: int, gaming: GamingPlan) -> None:
     """Fill in assessment choices, episodes and their ends for one round of journeys."""
     _assessment_choices(rng, journeys, plans)
-    _first_episode(rng, journeys, horizon)
+    _first_episode(rng, journeys, horizon, gaming.turned_away(journeys, plans))
+    gaming.change_discharges(journeys)
+    _final_discharge(journeys)
     _draw_abstinence(rng, journeys)
 
 
@@ -159,11 +166,12 @@ def _assessment_choices(rng, journeys: pd.DataFrame, plans: list[AreaPlan]) -> N
     )
 
 
-def _first_episode(rng, journeys: pd.DataFrame, horizon: int) -> None:
-    """Referral, triage and discharge of the first episode, and of a conversion's Recovery one."""
+def _first_episode(rng, journeys: pd.DataFrame, horizon: int, turned_away: np.ndarray) -> None:
+    """Referral, triage and discharge of the first episode, and of a conversion's Recovery one;
+    none for the journeys a provider turned away (gaming.py)."""
     n = len(journeys)
     harm_min = journeys["pathway"].to_numpy() == "HARM_MIN"
-    started = rng.random(n) >= rates.NEVER_STARTED_SHARE
+    started = (rng.random(n) >= rates.NEVER_STARTED_SHARE) & ~turned_away
     referral = journeys["assess_day"].to_numpy() + rng.integers(0, 8, n)
     triage = referral + rng.integers(1, 22, n)
     duration = np.where(
@@ -188,6 +196,11 @@ def _first_episode(rng, journeys: pd.DataFrame, horizon: int) -> None:
     journeys["rec_referral_day"] = np.where(converted, conversion_day, MISSING)
     journeys["rec_triage_day"] = np.where(converted, rec_triage, MISSING)
     journeys["rec_discharge_day"], journeys["rec_reason"] = _censor(rec_end, reason, converted, horizon)
+
+
+def _final_discharge(journeys: pd.DataFrame) -> None:
+    """How the journey's treatment ends: with its last episode."""
+    converted = journeys["converted"].to_numpy()
     journeys["final_discharge_day"] = np.where(converted, journeys["rec_discharge_day"], journeys["discharge_day"])
     journeys["final_reason"] = np.where(converted, journeys["rec_reason"], journeys["reason"])
 

@@ -162,3 +162,16 @@ RESUBMISSION_SHARE = 0.01  # a seq 01 replaced by a complete seq 02 in the same 
 SUBMISSION_DEFECT_SHARE = 0.002
 # Per quarantine reason: the share of rows (at least one of each in any range).
 ROW_DEFECT_SHARE = 0.0002
+
+# --- Gaming (`--gaming SUBMITTER=BEHAVIOUR`, spec/outputs.md) ------------------------------
+
+# cream-skim: the share of the provider's band-3 referrals it never starts (besides those who
+# never start anyway).
+CREAM_SKIM_SHARE = 0.5
+CREAM_SKIM_BAND = 3
+# park: the share of its episodes open past this many days that get no further TOP and are
+# never discharged.
+PARK_SHARE = 1 / 3
+PARK_AFTER_DAYS = 180
+# drop: its share of discharges as 85 or 88, as a multiple of everyone else's.
+DROP_FACTOR = 2.0

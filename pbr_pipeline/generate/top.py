@@ -126,10 +126,13 @@ def _start_tops(rng, episodes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def _review_tops(rng, episodes: pd.DataFrame, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     """Every quarter, a week either way, while the episode is open (not in its last days,
-    when the exit TOP is due instead)."""
+    when the exit TOP is due instead); a parked episode (gaming.py) has none after its 180th day."""
     triage = episodes["triage_date"].to_numpy()
     discharge = episodes["discharge_date"].to_numpy()
     last_review_day = np.where(discharge != MISSING, discharge - 4, horizon)
+    last_review_day = np.where(
+        episodes["_parked"].to_numpy(), np.minimum(last_review_day, triage + rates.PARK_AFTER_DAYS), last_review_day
+    )
     quarters = max(1, int(np.max(last_review_day - triage, initial=0)) // rates.REVIEW_EVERY_DAYS + 1)
     k = np.arange(1, quarters + 1)
     jitter = rng.integers(-7, 8, (len(triage), quarters))
