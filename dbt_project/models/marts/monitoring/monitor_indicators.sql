@@ -57,6 +57,8 @@ with_peers as (
 pooled as (
     select
         *,
+        cast({{ ratio_half_up('numerator', 'denominator', 4) }} as decimal(5, 4)) as value,
+        cast({{ ratio_half_up('peer_numerator', 'peer_denominator', 4) }} as decimal(5, 4)) as peer_value,
         (numerator + peer_numerator) / (denominator + peer_denominator) as pooled_share
     from with_peers
 ),
@@ -64,11 +66,11 @@ pooled as (
 two_proportion as (
     select
         *,
-        -- p1 and p2 are the exact shares, not the rounded values; null when a side has no case
-        -- or the pooled share is 0 or 1 (no variance)
+        -- p1 and p2 are value and peer_value as the spec writes them (rounded to 4 decimals);
+        -- null when a side has no case or the pooled share is 0 or 1 (no variance)
         case
             when peer_denominator > 0 and pooled_share > 0 and pooled_share < 1
-                then (numerator / denominator - peer_numerator / peer_denominator)
+                then (cast(value as double) - cast(peer_value as double))
                     / sqrt(pooled_share * (1 - pooled_share) * (1 / denominator + 1 / peer_denominator))
         end as unrounded_z
     from pooled
@@ -98,10 +100,10 @@ select
     scored.indicator,
     scored.numerator,
     scored.denominator,
-    cast({{ ratio_half_up('scored.numerator', 'scored.denominator', 4) }} as decimal(5, 4)) as value,
+    scored.value,
     scored.peer_numerator,
     scored.peer_denominator,
-    cast({{ ratio_half_up('scored.peer_numerator', 'scored.peer_denominator', 4) }} as decimal(5, 4)) as peer_value,
+    scored.peer_value,
     scored.z,
     -- the rounded z, as shown: |z| >= threshold flags more than the unrounded one would
     coalesce(
