@@ -17,6 +17,7 @@ from pathlib import Path
 from pbr_pipeline.config import ConfigError, load_areas
 from pbr_pipeline.explain import ExplainError
 from pbr_pipeline.lock import WarehouseBusy, warehouse_lock
+from pbr_pipeline.monitor import MonitorError
 from pbr_pipeline.payments.runs import PaymentRunError, RunFailed, RunInterrupted
 from pbr_pipeline.settings import Settings
 from pbr_pipeline.windows import FIRST_WINDOW, parse_window, window_range
@@ -76,6 +77,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="journey_id|kind|outcome_code, e.g. 'OXF-000123#1|OUTCOME|D2_ABSTINENT'",
     )
+
+    monitor = commands.add_parser(
+        "monitor", help="list the journeys behind a monitor indicator (its numerator and denominator)"
+    )
+    monitor.add_argument("--window", required=True, type=_window, metavar="YYYY-MM", help="the window as of which")
+    monitor.add_argument("--provider", required=True, metavar="CODE", help="the provider's submitter code")
+    monitor.add_argument(
+        "--indicator",
+        required=True,
+        metavar="INDICATOR",
+        help="START_RATE, SUCCESSFUL_COMPLETION, DECLINED_OR_DROPPED, NO_RECENT_REVIEW or REPRESENTED",
+    )
+    monitor.add_argument(
+        "--pathway", choices=["HARM_MIN", "RECOVERY"], help="one pathway (default: each the provider has)"
+    )
+    monitor.add_argument("--band", type=int, default=0, metavar="N", help="a tariff band (default 0: all bands)")
 
     generate = commands.add_parser("generate", help="write realistic synthetic submissions")
     generate.add_argument(
@@ -183,18 +200,32 @@ def command_finalize(args: argparse.Namespace) -> None:
     print(f"payment run {args.window} is final (by {args.by.strip()} at {at.isoformat()}Z)")
 
 
-def command_explain(args: argparse.Namespace) -> None:
+def analysts_copy(error: type[Exception]):
+    """A read-only connection to the analysts' copy: readable while a run holds the warehouse."""
     import duckdb
 
-    from pbr_pipeline.explain import explain_line
-
-    # The analysts' copy: readable while a run holds the working warehouse.
     copy = Settings.from_env().analyst_warehouse
     if not copy.exists():
-        raise ExplainError(f"there is no analysts' copy at {copy}: a `pbr run` that succeeds publishes it")
-    con = duckdb.connect(str(copy), read_only=True)
+        raise error(f"there is no analysts' copy at {copy}: a `pbr run` that succeeds publishes it")
+    return duckdb.connect(str(copy), read_only=True)
+
+
+def command_explain(args: argparse.Namespace) -> None:
+    from pbr_pipeline.explain import explain_line
+
+    con = analysts_copy(ExplainError)
     try:
         print(explain_line(con, args.window, args.line_key).render())
+    finally:
+        con.close()
+
+
+def command_monitor(args: argparse.Namespace) -> None:
+    from pbr_pipeline.monitor.report import list_cases
+
+    con = analysts_copy(MonitorError)
+    try:
+        print(list_cases(con, args.window, args.provider, args.indicator, args.pathway, args.band))
     finally:
         con.close()
 
@@ -306,11 +337,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "explain":
             check_not_before_first(args.window)
             command_explain(args)
+        elif args.command == "monitor":
+            check_not_before_first(args.window)
+            command_monitor(args)
         elif args.command == "generate":
             command_generate(args)
         elif args.command == "demo":
             command_demo()
-    except (UsageError, ConfigError, PaymentRunError, ExplainError, WarehouseBusy, ValueError) as error:
+    except (UsageError, ConfigError, PaymentRunError, ExplainError, MonitorError, WarehouseBusy, ValueError) as error:
         print(f"pbr: {reason(error)}", file=sys.stderr)
         return 2
     except RunInterrupted as error:

@@ -4,6 +4,7 @@ from dagster import Definitions, in_process_executor, load_assets_from_modules
 
 from pbr_pipeline.assets import config, dbt, ingest, payments
 from pbr_pipeline.assets.dbt import RUN_WINDOWS
+from pbr_pipeline.assets.monitoring import monitor_flags
 from pbr_pipeline.assets.payments import gx_payment_checkpoint
 from pbr_pipeline.dbt import DBT_EXECUTABLE, PbrDbtCliResource, dbt_project
 from pbr_pipeline.jobs import monthly_payment_run
@@ -13,7 +14,7 @@ from pbr_pipeline.sensors import landing_sensor
 
 defs = Definitions(
     assets=[*load_assets_from_modules([config, ingest, dbt, payments]), RUN_WINDOWS],
-    asset_checks=[gx_payment_checkpoint],
+    asset_checks=[gx_payment_checkpoint, monitor_flags],
     jobs=[monthly_payment_run],
     schedules=[monthly_payment_schedule],
     sensors=[landing_sensor],

@@ -19,15 +19,16 @@ from tests.conftest import GENERATED_WINDOWS
 GUIDE_TEXT = (Path(__file__).resolve().parents[1] / "docs" / "analyst-guide.md").read_text(encoding="utf-8")
 QUERIES = re.findall(r"```sql\n(.*?)```", GUIDE_TEXT, flags=re.S)
 (EXPLAIN,) = re.findall(r"^\.venv/bin/pbr (explain .*)$", GUIDE_TEXT, flags=re.M)
+(MONITOR,) = re.findall(r"^\.venv/bin/pbr (monitor .*)$", GUIDE_TEXT, flags=re.M)
 
 
-def test_the_guide_has_ten_queries():
-    assert len(QUERIES) == 10
+def test_the_guide_has_twelve_queries():
+    assert len(QUERIES) == 12
 
 
 def test_the_guide_names_only_windows_of_the_demo():
     assert GENERATED_WINDOWS == (DEMO_FIRST, DEMO_LAST)  # the generated run is the demo's range
-    named = re.findall(r"'(\d{4}-\d{2})'", "\n".join(QUERIES)) + re.findall(r"--window (\S+)", EXPLAIN)
+    named = re.findall(r"'(\d{4}-\d{2})'", "\n".join(QUERIES)) + re.findall(r"--window (\S+)", EXPLAIN + MONITOR)
     assert len(named) >= 5 and set(named) <= set(window_range(DEMO_FIRST, DEMO_LAST))
 
 
@@ -45,12 +46,12 @@ def demo_analyst(generated_run):
     con.close()
 
 
-@pytest.mark.parametrize("number", range(1, 11))
+@pytest.mark.parametrize("number", range(1, 13))
 def test_each_query_returns_rows_on_the_demos_data(demo_analyst, number):
     assert demo_analyst.execute(QUERIES[number - 1]).fetchall(), f"query {number} returned no rows"
 
 
-@pytest.mark.parametrize("number", range(1, 11))
+@pytest.mark.parametrize("number", range(1, 13))
 def test_each_query_returns_rows_on_the_acceptance_scenario(analyst, number):
     assert analyst.execute(QUERIES[number - 1]).fetchall(), f"query {number} returned no rows"
 
@@ -82,3 +83,15 @@ def test_query_answers_match_the_scenario(analyst):
     quality = {row[0]: row[1:] for row in run(10)}
     assert quality["OXF-POLICE"] == (1, "CHECKSUM_MISMATCH", 0)
     assert quality["OXF-OXHEALTH"][0] == 0 and quality["OXF-OXHEALTH"][2] == 1
+
+
+def test_the_monitor_example_lists_what_query_12_selects(generated_run, demo_analyst):
+    listed = generated_run.pbr(*shlex.split(MONITOR)).stdout.splitlines()
+    cases = demo_analyst.execute(QUERIES[11]).fetchall()
+    # the command lists each pathway's row; the query every case of the provider and indicator
+    rows = [line for line in listed if line.startswith("  ") and not line.startswith("  pbr_id")]
+    assert sorted(rows) == sorted(
+        f"  {p} | {j} | {e or ''} | {d.isoformat()} | {str(n).lower()}" for p, j, e, d, n in cases
+    )
+    assert len(rows) > 10
+    assert any(" | true" in row for row in rows) and any(" | false" in row for row in rows)

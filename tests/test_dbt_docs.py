@@ -88,6 +88,8 @@ def test_every_column_of_the_marts_and_of_quality_is_described(acceptance_run):
         "marts.provider_statements",
         "marts.conversion_counts",
         "marts.monitor_indicators",
+        "marts.monitor_cases",
+        "marts.payment_forecast",
         "marts.payment_runs",
         "quality.submissions",
         "quality.quarantine",

@@ -1,5 +1,5 @@
 """The statements people read, as files: each document (statements.py) as HTML from the
-Jinja2 template in `templates/`, and as PDF (pdf.py)."""
+Jinja2 template in `templates/`, and as PDF (pdf.py); and the monitor's page (monitor/report.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from functools import cache
 import duckdb
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from pbr_pipeline.monitor.report import PATHWAY_TEXT, monitor_page, ratio, share_text, z_text
 from pbr_pipeline.payments.pdf import render_pdf
 from pbr_pipeline.payments.runs import RunRecord
 from pbr_pipeline.payments.statements import Document, window_documents
@@ -28,10 +29,20 @@ def render_html(document: Document) -> bytes:
     return _environment().get_template("document.html").render(doc=document).encode("utf-8")
 
 
+def render_monitor(con: duckdb.DuckDBPyConnection, run: RunRecord) -> bytes:
+    page = monitor_page(con, run)
+    template = _environment().get_template("monitor.html")
+    return template.render(page=page, pathways=PATHWAY_TEXT, ratio=ratio, share=share_text, z_text=z_text).encode(
+        "utf-8"
+    )
+
+
 def window_human_files(con: duckdb.DuckDBPyConnection, run: RunRecord) -> dict[str, bytes]:
-    """File name -> bytes: each provider's statement and the summary, as HTML and as PDF."""
+    """File name -> bytes: each provider's statement and the summary, as HTML and as PDF, and
+    the monitor's page."""
     files: dict[str, bytes] = {}
     for stem, document in window_documents(con, run).items():
         files[f"{stem}.html"] = render_html(document)
         files[f"{stem}.pdf"] = render_pdf(document)
+    files["monitor.html"] = render_monitor(con, run)
     return files
