@@ -257,6 +257,7 @@ def test_a_range_backfill_is_planned_as_one_run_of_every_asset(tmp_path):
     )
     assert run.asset_selection == set(graph.materializable_asset_keys)
     assert AssetCheckKey(AssetKey(["marts", "payment_lines"]), "gx_payment_checkpoint") in run.asset_check_selection
+    assert AssetCheckKey(AssetKey(["marts", "monitor_indicators"]), "monitor_flags") in run.asset_check_selection
 
 
 def python_written_tables() -> set[str]:

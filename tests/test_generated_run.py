@@ -108,7 +108,10 @@ def test_every_window_ran_and_its_statement_adds_up(generated_run):
         assert len(statement) - 1 == int(row["lines"])
 
 
-PROGRESS_LINE = re.compile(r"\[(\d{4}-\d{2}(?:\.\.\d{4}-\d{2})?)\] (config|ingest|dbt|checkpoint|payments|returns): ")
+PROGRESS_LINE = re.compile(
+    r"\[(\d{4}-\d{2}(?:\.\.\d{4}-\d{2})?)\] (config|ingest|dbt|checkpoint|monitor|payments|returns): "
+)
+FLAG_LINE = re.compile(r"\[(\d{4}-\d{2})\] monitor: flag: (\S+) (\S+) \((\S+), (?:band (\d)|all bands)\): ")
 MISSING_LINE = re.compile(r"\[(\d{4}-\d{2})\] returns: (\d+) expected return\(s\) not received: ")
 
 
@@ -118,7 +121,9 @@ def test_the_console_shows_each_window_and_stage_then_the_summary_and_nothing_el
     # The stages that work on the whole range at once say so; each window's statements, then
     # the analysts' copy once.
     whole = f"{WINDOWS[0]}..{WINDOWS[-1]}"
-    assert [stage for window, stage in progress if window == whole] == [
+    stages = [stage for window, stage in progress if window == whole]
+    # the monitor's check and the checkpoint both follow the build, in either order
+    assert [stage for stage in stages if stage != "monitor"] == [
         "config",
         "ingest",
         "dbt",
@@ -126,11 +131,25 @@ def test_the_console_shows_each_window_and_stage_then_the_summary_and_nothing_el
         "checkpoint",
         "payments",
     ]
+    assert stages.count("monitor") == 1
+    # A warning for each flag the monitor raised, naming provider, indicator, pathway and band.
+    flags = sorted(
+        (w, provider, indicator, pathway, int(band or 0))
+        for line in lines
+        if (m := FLAG_LINE.match(line))
+        for w, provider, indicator, pathway, band in [m.groups()]
+    )
+    assert flags == sorted(
+        generated_run.query(
+            "SELECT as_of_window, provider, indicator, pathway, band FROM marts.monitor_indicators WHERE flag"
+        )
+    )
+    assert flags  # the generated pilot data raises some
     assert [window for window, stage in progress if stage == "payments" and window != whole] == WINDOWS
     # A warning for each window with a return missing, counting exactly the missing ones.
     warned = {m.group(1): int(m.group(2)) for line in lines if (m := MISSING_LINE.match(line))}
     assert warned == dict(generated_run.query("SELECT as_of_window, count(*) FROM quality.missing_returns GROUP BY 1"))
-    per_window = [window for window, _ in progress if window != whole]
+    per_window = [window for window, stage in progress if window != whole and stage != "monitor"]
     assert per_window == sorted(per_window)  # in window order
     rest = [line for line in lines if not PROGRESS_LINE.match(line)]
     # Title, header, 11 providers, total; the statements, the dbt docs; the count. No Dagster or

@@ -137,7 +137,8 @@ PREVIOUS_WINDOW = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
                 "Under `PBR_EXPORT_DIR/<window>/`: each provider's statement as `statement_<PROVIDER>.csv` "
                 "(its payment lines, for machines) and as `.html` and A4 `.pdf` (for people: net due, "
                 "summary, conversions, cap position, lines with why each moved), the commissioner's "
-                "`summary.csv`/`.html`/`.pdf`, and `missing_returns.csv`."
+                "`summary.csv`/`.html`/`.pdf`, `missing_returns.csv`, and `monitor.html` (the monitor's "
+                "indicators beside their peers, flags first, with trends and the journeys behind each flag)."
             ),
         ),
     ],
