@@ -23,6 +23,9 @@ from pbr_pipeline.settings import Settings
 from pbr_pipeline.windows import FIRST_WINDOW, parse_window, window_range
 
 DEMO_FIRST, DEMO_LAST = "2012-04", "2014-03"
+# The demo's returns have one provider gaming its payments, so that the monitor has something
+# to show: KNT-KCA parks clients, which NO_RECENT_REVIEW flags as of the demo's last window.
+DEMO_GAMING = (("KNT-KCA", "park"),)
 
 
 class UsageError(Exception):
@@ -262,7 +265,11 @@ def command_demo() -> None:
     generate_returns = generator()
     settings = Settings.from_env()
     if not settings.landing_dir.exists():
-        print(f"generating pilot returns {DEMO_FIRST}..{DEMO_LAST} into {settings.landing_dir}", flush=True)
+        gaming = ", ".join(f"{submitter} {behaviour}" for submitter, behaviour in DEMO_GAMING)
+        print(
+            f"generating pilot returns {DEMO_FIRST}..{DEMO_LAST} into {settings.landing_dir}, gaming: {gaming}",
+            flush=True,
+        )
         generate_returns(
             settings.landing_dir,
             DEMO_FIRST,
@@ -270,8 +277,39 @@ def command_demo() -> None:
             scale="pilot",
             seed=1,
             progress=lambda line: print(line, flush=True),
+            gaming=DEMO_GAMING,
         )
     run_windows(window_range(DEMO_FIRST, DEMO_LAST))
+    print(monitor_flags(settings.analyst_warehouse, DEMO_LAST))
+
+
+MONITOR_ROW = "  {:<20} {:<8} {:>4} {:<21} {:>9} {:>6} {:>6} {:>6}"
+
+
+def monitor_flags(warehouse: Path, window: str) -> str:
+    """The window's flagged rows of the monitor (marts.monitor_indicators), from the analysts'
+    copy the run has just published."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            """SELECT provider, pathway, band, indicator, numerator, denominator, value, peer_value, z
+               FROM marts.monitor_indicators WHERE as_of_window = ? AND flag
+               ORDER BY provider, pathway, band, indicator""",
+            [window],
+        ).fetchall()
+    finally:
+        con.close()
+    lines = [
+        f"monitor flags {window} (marts.monitor_indicators)",
+        MONITOR_ROW.format("provider", "pathway", "band", "indicator", "cases", "value", "peers", "z"),
+    ]
+    for provider, pathway, band, indicator, numerator, denominator, value, peer_value, z in rows:
+        lines.append(
+            MONITOR_ROW.format(provider, pathway, band, indicator, f"{numerator}/{denominator}", value, peer_value, z)
+        )
+    return "\n".join(lines if rows else [lines[0], "  none"])
 
 
 class MessageOnly(logging.Formatter):
