@@ -128,7 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
         "further TOP) or drop (twice its peers' share of discharges as 85 or 88); repeatable",
     )
 
-    commands.add_parser("demo", help=f"generate pilot data for {DEMO_FIRST}..{DEMO_LAST} and run every window")
+    gaming = ", ".join(f"{submitter}={behaviour}" for submitter, behaviour in DEMO_GAMING)
+    demo = (
+        f"generate pilot data for {DEMO_FIRST}..{DEMO_LAST} with --gaming {gaming}, run every window "
+        "and list the monitor's flags of the last"
+    )
+    commands.add_parser("demo", help=demo, description=demo)
     return parser
 
 
