@@ -13,6 +13,7 @@ import time
 import traceback
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pbr_pipeline.config import ConfigError, load_areas
 from pbr_pipeline.explain import ExplainError
@@ -21,6 +22,9 @@ from pbr_pipeline.monitor import MonitorError
 from pbr_pipeline.payments.runs import PaymentRunError, RunFailed, RunInterrupted
 from pbr_pipeline.settings import Settings
 from pbr_pipeline.windows import FIRST_WINDOW, parse_window, window_range
+
+if TYPE_CHECKING:  # imported when a command needs it
+    import duckdb
 
 DEMO_FIRST, DEMO_LAST = "2012-04", "2014-03"
 # The demo's returns have one provider gaming its payments, so that the monitor has something
@@ -285,36 +289,19 @@ def command_demo() -> None:
             gaming=DEMO_GAMING,
         )
     run_windows(window_range(DEMO_FIRST, DEMO_LAST))
-    print(monitor_flags(settings.analyst_warehouse, DEMO_LAST))
-
-
-MONITOR_ROW = "  {:<20} {:<8} {:>4} {:<21} {:>9} {:>6} {:>6} {:>6}"
-
-
-def monitor_flags(warehouse: Path, window: str) -> str:
-    """The window's flagged rows of the monitor (marts.monitor_indicators), from the analysts'
-    copy the run has just published."""
-    import duckdb
-
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = analysts_copy(MonitorError)
     try:
-        rows = con.execute(
-            """SELECT provider, pathway, band, indicator, numerator, denominator, value, peer_value, z
-               FROM marts.monitor_indicators WHERE as_of_window = ? AND flag
-               ORDER BY provider, pathway, band, indicator""",
-            [window],
-        ).fetchall()
+        print(monitor_summary(con, DEMO_LAST, settings.export_dir / DEMO_LAST / "monitor.html"))
     finally:
         con.close()
-    lines = [
-        f"monitor flags {window} (marts.monitor_indicators)",
-        MONITOR_ROW.format("provider", "pathway", "band", "indicator", "cases", "value", "peers", "z"),
-    ]
-    for provider, pathway, band, indicator, numerator, denominator, value, peer_value, z in rows:
-        lines.append(
-            MONITOR_ROW.format(provider, pathway, band, indicator, f"{numerator}/{denominator}", value, peer_value, z)
-        )
-    return "\n".join(lines if rows else [lines[0], "  none"])
+
+
+def monitor_summary(con: duckdb.DuckDBPyConnection, window: str, page: Path) -> str:
+    """The window's flags, one line each as the run's warnings give them, and where their page is."""
+    from pbr_pipeline.monitor.report import flag_lines, flagged
+
+    lines = flag_lines(flagged(con, [window])).get(window, [])
+    return "\n".join([f"monitor {window}: {len(lines)} flag(s) ({page})", *(f"  {line}" for line in lines)])
 
 
 class MessageOnly(logging.Formatter):

@@ -14,10 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from pbr_pipeline.cli import build_parser, monitor_flags
+from pbr_pipeline.cli import build_parser
 from pbr_pipeline.lock import is_running, warehouse_lock
 from pbr_pipeline.runner import one_line
 from pbr_pipeline.settings import INSTANCE_SETTINGS, dagster_home, instance_settings
@@ -279,24 +278,6 @@ def test_an_interrupted_run_says_so_in_one_line_and_puts_the_warehouse_back(reco
     )
     assert not any(is_running(pid) for pid in dbt)
     assert run.query("SELECT payment_window FROM marts.payment_runs ORDER BY 1") == [(w,) for w in WINDOWS]
-
-
-def test_the_demos_closing_lines_say_when_nothing_is_flagged(tmp_path):
-    """`pbr demo` ends with the monitor's flags of its last window (tests/test_monitor_gaming.py
-    reads them off a real run); a window with none says so rather than print an empty table."""
-    warehouse = tmp_path / "copy.duckdb"
-    con = duckdb.connect(str(warehouse))
-    con.execute("CREATE SCHEMA marts")
-    con.execute(
-        """CREATE TABLE marts.monitor_indicators AS SELECT '2014-03' AS as_of_window, 'KNT-KCA' AS provider,
-           'RECOVERY' AS pathway, 0 AS band, 'NO_RECENT_REVIEW' AS indicator, 1 AS numerator, 200 AS denominator,
-           0.0050 AS value, 0.0073 AS peer_value, -0.36 AS z, false AS flag"""
-    )
-    con.close()
-    assert monitor_flags(warehouse, "2014-03").splitlines() == [
-        "monitor flags 2014-03 (marts.monitor_indicators)",
-        "  none",
-    ]
 
 
 def test_the_demo_says_which_provider_it_makes_game(tmp_path):

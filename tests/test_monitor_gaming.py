@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import duckdb
 import pytest
 
-from pbr_pipeline.cli import DEMO_FIRST, DEMO_GAMING, DEMO_LAST, monitor_flags
+from pbr_pipeline.cli import DEMO_FIRST, DEMO_GAMING, DEMO_LAST, monitor_summary
 from pbr_pipeline.generate.writer import defects_path
 from pbr_pipeline.windows import window_range
 from tests.conftest import GAMING, GENERATED_WINDOWS
@@ -174,9 +175,15 @@ def test_the_demos_gaming_provider_is_one_caught_here():
     assert set(DEMO_GAMING) <= set(GAMING) and (DEMO_FIRST, DEMO_LAST) == GENERATED_WINDOWS
 
 
-def test_the_demos_closing_lines_list_the_flags(gaming_run):
-    lines = monitor_flags(gaming_run.analyst_warehouse, LAST).splitlines()
-    assert lines[0] == f"monitor flags {LAST} (marts.monitor_indicators)"
-    assert lines[1].split() == ["provider", "pathway", "band", "indicator", "cases", "value", "peers", "z"]
-    assert len(lines) == 2 + 24
-    assert lines[2].split() == ["KNT-KCA", "HARM_MIN", "0", "NO_RECENT_REVIEW", "138/361", "0.3823", "0.0017", "26.60"]
+def test_the_demos_closing_lines_list_the_flags(gaming_run, generated_run, tmp_path):
+    page = tmp_path / "monitor.html"
+    with duckdb.connect(str(gaming_run.analyst_warehouse), read_only=True) as con:
+        lines = monitor_summary(con, LAST, page).splitlines()
+    assert lines[0] == f"monitor {LAST}: 24 flag(s) ({page})"
+    assert (
+        lines[1]
+        == "  KNT-KCA NO_RECENT_REVIEW (HARM_MIN, all bands): 0.3823 (138 / 361) against peers 0.0017, z +26.60"
+    )
+    assert len(lines) == 1 + 24
+    with duckdb.connect(str(generated_run.analyst_warehouse), read_only=True) as con:
+        assert monitor_summary(con, LAST, page) == f"monitor {LAST}: 0 flag(s) ({page})"
