@@ -278,3 +278,7 @@ def test_an_interrupted_run_says_so_in_one_line_and_puts_the_warehouse_back(reco
     )
     assert not any(is_running(pid) for pid in dbt)
     assert run.query("SELECT payment_window FROM marts.payment_runs ORDER BY 1") == [(w,) for w in WINDOWS]
+
+
+def test_the_demo_says_which_provider_it_makes_game(tmp_path):
+    assert "with --gaming KNT-KCA=park," in " ".join(pbr(tmp_path, "demo", "--help").stdout.split())
