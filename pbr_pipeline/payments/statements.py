@@ -277,29 +277,14 @@ NOT_YET_EARNED = (
 )
 
 
-def forecast_by_outcome(con: duckdb.DuckDBPyConnection, window: str, provider: str) -> Table:
-    """The provider's pending outcomes per expected month and outcome: lines and gross."""
-    rows = con.execute(
+def provider_forecast(con: duckdb.DuckDBPyConnection, window: str, provider: str) -> list[tuple]:
+    """(expected_window, outcome_code, lines, gross) of the provider's forecast: its statement's table."""
+    return con.execute(
         """SELECT expected_window, outcome_code, count(*), sum(gross_amount) FROM marts.payment_forecast
            WHERE as_of_window = ? AND provider = ?
            GROUP BY expected_window, outcome_code ORDER BY expected_window, outcome_code""",
         [window, provider],
     ).fetchall()
-    table = Table(
-        "forecast",
-        [
-            Column("Expected month"),
-            Column("Outcome"),
-            Column("Lines", numeric=True),
-            Column("Gross, not yet earned", numeric=True),
-        ],
-    )
-    for expected, outcome, lines, gross in rows:
-        table.add([expected, outcome, count(lines), pounds(gross)])
-    table.total = [
-        Cell(v) for v in ("Total", "", count(sum(r[2] for r in rows)), pounds(sum((r[3] for r in rows), Decimal(0))))
-    ]
-    return table
 
 
 def forecast_totals(con: duckdb.DuckDBPyConnection, window: str) -> list[tuple]:
@@ -312,23 +297,17 @@ def forecast_totals(con: duckdb.DuckDBPyConnection, window: str) -> list[tuple]:
     ).fetchall()
 
 
-def forecast_table(rows: list[tuple]) -> Table:
+def forecast_table(keys: list[str], rows: list[tuple]) -> Table:
+    """Pending lines and their gross per key (each row: the key's values, lines, gross), with a total."""
     table = Table(
         "forecast",
-        [
-            Column("Area"),
-            Column("Provider"),
-            Column("Expected month"),
-            Column("Lines", numeric=True),
-            Column("Gross, not yet earned", numeric=True),
-        ],
+        [*(Column(key) for key in keys), Column("Lines", numeric=True), Column("Gross, not yet earned", numeric=True)],
     )
-    for area, provider, expected, lines, gross in rows:
-        table.add([area, provider, expected, count(lines), pounds(gross)])
-    table.total = [
-        Cell(v)
-        for v in ("Total", "", "", count(sum(r[3] for r in rows)), pounds(sum((r[4] for r in rows), Decimal(0))))
-    ]
+    for *key, lines, gross in rows:
+        table.add([*key, count(lines), pounds(gross)])
+    lines = sum(row[-2] for row in rows)
+    gross = sum((row[-1] for row in rows), Decimal(0))
+    table.total = [Cell(v) for v in ("Total", *([""] * (len(keys) - 1)), count(lines), pounds(gross))]
     return table
 
 
@@ -463,7 +442,9 @@ def provider_statement(con: duckdb.DuckDBPyConnection, run: RunRecord, areas: li
                 empty="No payment lines in this window.",
             ),
             Section("Why a line moved", reason_legend(con)),
-            forecast_section(window, forecast_by_outcome(con, window, provider)),
+            forecast_section(
+                window, forecast_table(["Expected month", "Outcome"], provider_forecast(con, window, provider))
+            ),
         ],
         footer=FOOTER,
     )
@@ -523,7 +504,9 @@ def commissioner_summary(con: duckdb.DuckDBPyConnection, run: RunRecord) -> Docu
             ),
             Section("Conversions", conversions(con, window, None), empty="No conversions in this window."),
             flags_section(window, flags_table(monitor_flags(con, window))),
-            forecast_section(window, forecast_table(forecast_totals(con, window))),
+            forecast_section(
+                window, forecast_table(["Area", "Provider", "Expected month"], forecast_totals(con, window))
+            ),
             Section(
                 "Returns expected and not received",
                 missing_returns_table(con, window),
