@@ -384,62 +384,24 @@ def test_summary_says_no_flag_and_points_to_the_monitor_when_none_is_raised(acce
     assert "No indicator is flagged as of 2013-08." in text and "monitor.html" in text
 
 
+# A flagged row as monitor_flags gives it (area, provider, pathway, band, indicator, adverse
+# when, numerator, denominator, value, peer numerator, peer denominator, peer value, z) and as the
+# summary shows it.
 FLAG = ("OXF", "OXF-LIFELINE", "RECOVERY", 0, "DECLINED_OR_DROPPED", "HIGHER", 12, 40)
 FLAG_FIGURES = (Decimal("0.3000"), 30, 300, Decimal("0.1000"), Decimal("3.61"))
-FLAG_CELLS = [
-    "OXF",
-    "OXF-LIFELINE",
-    "RECOVERY",
-    "all",
-    "DECLINED_OR_DROPPED",
-    "higher",
-    "12 / 40",
-    "0.3000",
-    "30 / 300",
-    "0.1000",
-    "3.61",
-]
+FLAG_CELLS = ["OXF", "OXF-LIFELINE", "RECOVERY", "all", "DECLINED_OR_DROPPED", "higher"]
+FLAG_CELLS += ["12 / 40", "0.3000", "30 / 300", "0.1000", "+3.61"]
+LOW_START = ("KNT", "KNT-CRI", "HARM_MIN", 3, "START_RATE", "LOWER", 5, 1200)
+LOW_START_FIGURES = (Decimal("0.0042"), 900, 1000, Decimal("0.9000"), Decimal("-55.10"))
+LOW_START_CELLS = ["KNT", "KNT-CRI", "HARM_MIN", "3", "START_RATE", "lower"]
+LOW_START_CELLS += ["5 / 1,200", "0.0042", "900 / 1,000", "0.9000", "-55.10"]
 
 
 def test_a_flag_is_shown_with_the_numbers_behind_it():
     from pbr_pipeline.payments.statements import flags_table
 
-    table = flags_table(
-        [
-            (*FLAG, *FLAG_FIGURES),
-            (
-                "KNT",
-                "KNT-CRI",
-                "HARM_MIN",
-                3,
-                "START_RATE",
-                "LOWER",
-                5,
-                1200,
-                Decimal("0.0042"),
-                900,
-                1000,
-                Decimal("0.9000"),
-                Decimal("-55.10"),
-            ),
-        ]
-    )
-    assert [[c.text for c in row] for row in table.rows] == [
-        FLAG_CELLS,
-        [
-            "KNT",
-            "KNT-CRI",
-            "HARM_MIN",
-            "3",
-            "START_RATE",
-            "lower",
-            "5 / 1,200",
-            "0.0042",
-            "900 / 1,000",
-            "0.9000",
-            "-55.10",
-        ],
-    ]
+    table = flags_table([(*FLAG, *FLAG_FIGURES), (*LOW_START, *LOW_START_FIGURES)])
+    assert [[c.text for c in row] for row in table.rows] == [FLAG_CELLS, LOW_START_CELLS]
     assert table.total is None
 
 
@@ -484,11 +446,12 @@ def test_a_flagged_indicator_reaches_the_summary_html_and_pdf(acceptance_run, tm
     text = pdf_text(tmp_path / "summary.pdf")
     assert re.search(
         r"OXF\s+OXF-LIFELINE\s+RECOVERY\s+all\s+DECLINED_OR_DROPPED\s+higher\s+12 / 40\s+0\.3000\s+30 / 300\s+"
-        r"0\.1000\s+3\.61",
+        r"0\.1000\s+\+3\.61",
         text,
     )
-    # only the summary shows flags: the providers' statements are as they were
-    assert {n for n in files if files[n] != (run.exports / window / n).read_bytes()} == {"summary.html", "summary.pdf"}
+    # the summary shows flags (and the monitor's page, its own): the providers' statements are as they were
+    changed = {n for n in files if files[n] != (run.exports / window / n).read_bytes()}
+    assert changed == {"summary.html", "summary.pdf", "monitor.html"}
 
 
 # --- The same bytes again. ---------------------------------------------------------------------

@@ -87,6 +87,19 @@ def count(number: int) -> str:
     return f"{number:,}"
 
 
+def ratio(value: Decimal | None) -> str:
+    """An indicator's value (a share, 4 decimals): the summary's flags and the monitor's page."""
+    return "" if value is None else f"{value:.4f}"
+
+
+def z_text(z: Decimal | None) -> str:
+    return "" if z is None else f"{z:+.2f}"
+
+
+def share_text(numerator: int, denominator: int) -> str:
+    return f"{count(numerator)} / {count(denominator)}"
+
+
 def cap_text(cap) -> str:
     return pounds(cap) if cap is not None else "no cap"
 
@@ -344,10 +357,6 @@ def monitor_flags(con: duckdb.DuckDBPyConnection, window: str) -> list[tuple]:
     ).fetchall()
 
 
-def ratio(value) -> str:
-    return f"{value:.4f}" if value is not None else "-"
-
-
 def flags_table(rows: list[tuple]) -> Table:
     """The rows of `monitor_flags` as the summary shows them: band 0 is all bands together."""
     table = Table(
@@ -375,11 +384,11 @@ def flags_table(rows: list[tuple]) -> Table:
                 str(band) if band else "all",
                 indicator,
                 (adverse or "").lower(),
-                f"{count(num)} / {count(den)}",
+                share_text(num, den),
                 ratio(value),
-                f"{count(peer_num)} / {count(peer_den)}",
+                share_text(peer_num, peer_den),
                 ratio(peer),
-                f"{z:.2f}" if z is not None else "-",
+                z_text(z),
             ]
         )
     return table
