@@ -355,8 +355,22 @@ def test_statement_metadata_shows_net_due_per_provider_and_each_statement_start(
         "statement_KNT-CRI.csv": statement,
         "statement_WIG-ADS.csv": b"payment_window,line_key,amount\n",
     }
-    metadata = statement_metadata(Path("/exports/2014-03"), files)
+    forecast = [("KNT", "KNT-CRI", "2014-05", 2, Decimal("480.00")), ("KNT", "KNT-CRI", "2014-09", 1, Decimal("0.00"))]
+    metadata = statement_metadata(Path("/exports/2014-03"), files, forecast)
     assert metadata["files"] == MetadataValue.int(3)
+    forecast_table = metadata["forecast_by_provider"]
+    assert [(c.name, c.type) for c in forecast_table.schema.columns] == [
+        ("area", "string"),
+        ("provider", "string"),
+        ("expected_window", "string"),
+        ("lines", "int"),
+        ("gross", "string"),
+    ]
+    assert [r.data for r in forecast_table.records] == [
+        {"area": "KNT", "provider": "KNT-CRI", "expected_window": "2014-05", "lines": 2, "gross": "£480.00"},
+        {"area": "KNT", "provider": "KNT-CRI", "expected_window": "2014-09", "lines": 1, "gross": "£0.00"},
+    ]
+    assert statement_metadata(Path("/exports/2014-03"), files, [])["forecast_by_provider"].records == []
     table = metadata["net_due_by_provider"]
     assert [(c.name, c.type) for c in table.schema.columns] == [
         ("area", "string"),

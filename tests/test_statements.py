@@ -15,6 +15,7 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pbr_pipeline.windows import window_range
@@ -284,6 +285,173 @@ def test_no_personal_data_in_the_human_statements(acceptance_run):
         for path in (acceptance_run.exports / window).glob("*.html"):
             html = path.read_text(encoding="utf-8").lower()
             assert "initials" not in html and "date_of_birth" not in html and "date of birth" not in html
+
+
+# --- What is still to come, and the monitor's flags. -------------------------------------------
+
+
+def forecast_rows(run, window: str, provider: str) -> list[tuple[str, str, int, Decimal]]:
+    """(expected_window, outcome_code, lines, gross) of marts.payment_forecast, as the statement groups it."""
+    return run.query(
+        """SELECT expected_window, outcome_code, count(*)::int, sum(gross_amount) FROM marts.payment_forecast
+           WHERE as_of_window = ? AND provider = ? GROUP BY ALL ORDER BY ALL""",
+        [window, provider],
+    )
+
+
+# A forecast row in the PDF's text: expected month, outcome, lines, gross (and the summary's:
+# area, provider, expected month, lines, gross).
+PDF_FORECAST_ROW = re.compile(r"^\s*([0-9]{4}-[0-9]{2})\s+([A-Z0-9_]+)\s+([0-9,]+)\s+(-?£[0-9,.]+)\s*$", re.M)
+PDF_SUMMARY_FORECAST_ROW = re.compile(
+    r"^\s*([A-Z]+)\s+([A-Z]+-[A-Z0-9-]+)\s+([0-9]{4}-[0-9]{2})\s+([0-9,]+)\s+(-?£[0-9,.]+)\s*$", re.M
+)
+NO_FORECAST = "No outcomes are expected in the coming months."
+
+
+def test_statement_forecast_is_the_marts_not_yet_earned_and_after_the_lines(acceptance_run):
+    seen = 0
+    for window in WINDOWS:
+        for provider in ("OXF-LIFELINE", "OXF-OXHEALTH", "WIG-ADS"):
+            expected = forecast_rows(acceptance_run, window, provider)
+            html = (acceptance_run.exports / window / f"statement_{provider}.html").read_text(encoding="utf-8")
+            page = Tables(html)
+            shown = [(c[0], c[1], int(c[2]), pounds(c[3])) for c in page.body("forecast")]
+            assert shown == expected, (window, provider)
+            text = pdf_text(acceptance_run.exports / window / f"statement_{provider}.pdf")
+            # marked as not yet earned, and last: after the lines, as the spec orders it
+            assert html.index("<h2>Lines of") < html.index("<h2>Expected in the coming months: not yet earned")
+            assert "Expected in the coming months: not yet earned" in text
+            pdf_shown = [(m[1], m[2], int(m[3]), pounds(m[4])) for m in PDF_FORECAST_ROW.finditer(text)]
+            assert pdf_shown == expected, (window, provider)
+            if expected:
+                seen += 1
+                total = sum((gross for *_key, gross in expected), Decimal("0"))
+                assert pounds(page.totals["forecast"][-1]) == total
+            else:
+                assert NO_FORECAST in html and NO_FORECAST in text
+    assert seen > 20
+    # expected/2013-02/payment_forecast.csv: two O1_OFFENDING lines in April 2013 (330.00 + 150.00)
+    page = read_html(acceptance_run.exports / "2013-02" / "statement_OXF-LIFELINE.html")
+    assert page.body("forecast") == [
+        ["2013-04", "O1_OFFENDING", "2", "£480.00"],
+        ["2013-05", "O1_OFFENDING", "1", "£150.00"],
+        ["2013-06", "D4_SUSTAINED", "1", "£250.00"],
+    ]
+    assert page.totals["forecast"] == ["Total", "", "4", "£880.00"]
+    # not part of the net amount due: that is the payment lines' sum alone
+    net = acceptance_run.query(
+        "SELECT sum(amount) FROM marts.payment_lines WHERE payment_window = '2013-02' AND provider = 'OXF-LIFELINE'"
+    )[0][0]
+    assert pounds(page.headline) == net
+    text = pdf_text(acceptance_run.exports / "2013-02" / "statement_OXF-OXHEALTH.pdf")
+    assert [m.groups() for m in PDF_FORECAST_ROW.finditer(text)] == [("2013-12", "D4_SUSTAINED", "1", "£550.00")]
+
+
+def test_summary_forecast_per_provider_and_month_is_the_marts(acceptance_run):
+    for window in WINDOWS:
+        expected = acceptance_run.query(
+            """SELECT area, provider, expected_window, count(*)::int, sum(gross_amount) FROM marts.payment_forecast
+               WHERE as_of_window = ? GROUP BY ALL ORDER BY ALL""",
+            [window],
+        )
+        page = read_html(acceptance_run.exports / window / "summary.html")
+        assert [(c[0], c[1], c[2], int(c[3]), pounds(c[4])) for c in page.body("forecast")] == expected, window
+    page = read_html(acceptance_run.exports / "2013-08" / "summary.html")
+    # expected/2013-08/payment_forecast.csv
+    assert page.body("forecast") == [
+        ["OXF", "OXF-LIFELINE", "2014-06", "1", "£550.00"],
+        ["OXF", "OXF-OXHEALTH", "2014-03", "1", "£150.00"],
+    ]
+    assert page.totals["forecast"] == ["Total", "", "", "2", "£700.00"]
+    text = pdf_text(acceptance_run.exports / "2013-08" / "summary.pdf")
+    assert [m.groups() for m in PDF_SUMMARY_FORECAST_ROW.finditer(text)] == [
+        ("OXF", "OXF-LIFELINE", "2014-06", "1", "£550.00"),
+        ("OXF", "OXF-OXHEALTH", "2014-03", "1", "£150.00"),
+    ]
+    assert "Expected in the coming months: not yet earned" in text
+
+
+def test_summary_says_no_flag_and_points_to_the_monitor_when_none_is_raised(acceptance_run):
+    # A single provider per pathway and band: no peers, so no flag in any window.
+    assert acceptance_run.query("SELECT count(*) FROM marts.monitor_indicators WHERE flag") == [(0,)]
+    for window in WINDOWS:
+        html = (acceptance_run.exports / window / "summary.html").read_text(encoding="utf-8")
+        assert f"No indicator is flagged as of {window}." in html
+        assert "A flag is a question, not a verdict" in html
+        assert '<a href="monitor.html">' in html
+        assert read_html(acceptance_run.exports / window / "summary.html").body("flags") == []
+    text = pdf_text(acceptance_run.exports / "2013-08" / "summary.pdf")
+    assert "No indicator is flagged as of 2013-08." in text and "monitor.html" in text
+
+
+# A flagged row as monitor_flags gives it (area, provider, pathway, band, indicator, adverse
+# when, numerator, denominator, value, peer numerator, peer denominator, peer value, z) and as the
+# summary shows it.
+FLAG = ("OXF", "OXF-LIFELINE", "RECOVERY", 0, "DECLINED_OR_DROPPED", "HIGHER", 12, 40)
+FLAG_FIGURES = (Decimal("0.3000"), 30, 300, Decimal("0.1000"), Decimal("3.61"))
+FLAG_CELLS = ["OXF", "OXF-LIFELINE", "RECOVERY", "all", "DECLINED_OR_DROPPED", "higher"]
+FLAG_CELLS += ["12 / 40", "0.3000", "30 / 300", "0.1000", "+3.61"]
+LOW_START = ("KNT", "KNT-CRI", "HARM_MIN", 3, "START_RATE", "LOWER", 5, 1200)
+LOW_START_FIGURES = (Decimal("0.0042"), 900, 1000, Decimal("0.9000"), Decimal("-55.10"))
+LOW_START_CELLS = ["KNT", "KNT-CRI", "HARM_MIN", "3", "START_RATE", "lower"]
+LOW_START_CELLS += ["5 / 1,200", "0.0042", "900 / 1,000", "0.9000", "-55.10"]
+
+
+def test_a_flag_is_shown_with_the_numbers_behind_it():
+    from pbr_pipeline.payments.statements import flags_table
+
+    table = flags_table([(*FLAG, *FLAG_FIGURES), (*LOW_START, *LOW_START_FIGURES)])
+    assert [[c.text for c in row] for row in table.rows] == [FLAG_CELLS, LOW_START_CELLS]
+    assert table.total is None
+
+
+def test_a_flagged_indicator_reaches_the_summary_html_and_pdf(acceptance_run, tmp_path):
+    """On a copy of the scenario's warehouse, one indicator is set flagged (as the monitor would
+    flag it with peers); the window's documents drawn again show it in the summary."""
+    from pbr_pipeline.payments.render import window_human_files
+    from pbr_pipeline.payments.runs import RunRecord
+
+    run = acceptance_run.copy(tmp_path / "run")
+    window = "2013-08"
+    con = duckdb.connect(str(run.warehouse))
+    try:
+        record = RunRecord(
+            window,
+            *con.execute(
+                """SELECT status, run_at, finalized_by, finalized_at, inputs_fingerprint FROM marts.payment_runs
+                   WHERE payment_window = ?""",
+                [window],
+            ).fetchone(),
+        )
+        # drawn again as they stand, the documents are the run's files, byte for byte
+        assert window_human_files(con, record) == {
+            name: content for name, content in human_files(run.exports / window).items() if not name.endswith(".csv")
+        }
+        updated = con.execute(
+            """UPDATE marts.monitor_indicators
+               SET numerator = 12, denominator = 40, value = 0.3000, peer_numerator = 30, peer_denominator = 300,
+                   peer_value = 0.1000, z = 3.61, flag = true
+               WHERE as_of_window = ? AND provider = 'OXF-LIFELINE' AND pathway = 'RECOVERY' AND band = 0
+                 AND indicator = 'DECLINED_OR_DROPPED'""",
+            [window],
+        ).fetchone()
+        assert updated == (1,)
+        files = window_human_files(con, record)
+    finally:
+        con.close()
+    html = files["summary.html"].decode()
+    assert Tables(html).body("flags") == [FLAG_CELLS]
+    assert "No indicator is flagged" not in html and '<a href="monitor.html">' in html
+    (tmp_path / "summary.pdf").write_bytes(files["summary.pdf"])
+    text = pdf_text(tmp_path / "summary.pdf")
+    assert re.search(
+        r"OXF\s+OXF-LIFELINE\s+RECOVERY\s+all\s+DECLINED_OR_DROPPED\s+higher\s+12 / 40\s+0\.3000\s+30 / 300\s+"
+        r"0\.1000\s+\+3\.61",
+        text,
+    )
+    # the summary shows flags (and the monitor's page, its own): the providers' statements are as they were
+    changed = {n for n in files if files[n] != (run.exports / window / n).read_bytes()}
+    assert changed == {"summary.html", "summary.pdf", "monitor.html"}
 
 
 # --- The same bytes again. ---------------------------------------------------------------------

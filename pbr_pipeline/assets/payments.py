@@ -33,7 +33,7 @@ from pbr_pipeline.payments.runs import (
     run_record,
     run_totals,
 )
-from pbr_pipeline.payments.statements import statement_name
+from pbr_pipeline.payments.statements import forecast_totals, statement_name
 from pbr_pipeline.progress import range_label, report, report_range, warn
 from pbr_pipeline.publish import publish_analyst_copy
 from pbr_pipeline.resources import PipelineSettings
@@ -43,6 +43,12 @@ PAYMENT_MARTS = [
     AssetKey(["marts", name])
     for name in ("payment_lines", "entitlements", "provider_statements", "conversion_counts", "contract_cap_positions")
 ]
+# What the statements show beside the payments. The summary's flags come from
+# marts/monitor_indicators too, built in the same dbt step before this one; it is not drawn as
+# a parent here: an edge from the monitoring group to payments lays the overview out too wide
+# to read (tests/test_dagster_ui.py; docs/decisions.md, "Issue 15: forecast and flags on the
+# statements").
+STATEMENT_MARTS = [*PAYMENT_MARTS, AssetKey(["marts", "payment_forecast"])]
 
 
 @asset_check(
@@ -82,11 +88,19 @@ MISSING_NAMED = 5  # returns named in the run's warning line; the file lists the
 
 
 STATEMENT_COLUMNS = [("area", "text"), ("provider", "text"), ("lines", "count"), ("net_due", "money")]
+FORECAST_COLUMNS = [
+    ("area", "text"),
+    ("provider", "text"),
+    ("expected_window", "text"),
+    ("lines", "count"),
+    ("gross", "money"),
+]
 
 
-def statement_metadata(folder: Path, files: dict[str, bytes]) -> dict:
+def statement_metadata(folder: Path, files: dict[str, bytes], forecast: list[tuple]) -> dict:
     """What the UI shows of a window's statements: net due per provider with a link to its HTML
-    and PDF statement, the summary's link, and the first lines of each statement CSV."""
+    and PDF statement, the summary's link, the first lines of each statement CSV, and the
+    forecast (not yet earned) per provider and expected month, as `forecast_totals` gives it."""
     summary = list(csv.DictReader(io.StringIO(files["summary.csv"].decode("utf-8"))))
     by_provider = [(row["area"], row["provider"], int(row["lines"]), row["net_amount_due"]) for row in summary]
     links = ["| area | provider | lines | net due | statement |", "| --- | --- | ---: | ---: | --- |"]
@@ -104,6 +118,7 @@ def statement_metadata(folder: Path, files: dict[str, bytes]) -> dict:
         "summary": MetadataValue.url((folder / "summary.html").as_uri()),
         "files": count_value(len(files)),
         "net_due_by_provider": table_value(STATEMENT_COLUMNS, by_provider),
+        "forecast_by_provider": table_value(FORECAST_COLUMNS, forecast),
         "statements": MetadataValue.md("\n".join(links)),
         "statement_preview": MetadataValue.md("```\n" + "\n\n".join(previews) + "\n```"),
     }
@@ -126,7 +141,9 @@ PREVIOUS_WINDOW = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
         AssetSpec(
             PAYMENT_RUNS_KEY,
             group_name="payments",
-            deps=PAYMENT_MARTS,
+            # The statements' marts, on this spec: the statements' own parents must lie in this
+            # step (PREVIOUS_WINDOW, above, says why).
+            deps=STATEMENT_MARTS,
             description="One row per window run: status, lines, net amount and a fingerprint of its inputs.",
         ),
         AssetSpec(
@@ -136,9 +153,10 @@ PREVIOUS_WINDOW = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
             description=(
                 "Under `PBR_EXPORT_DIR/<window>/`: each provider's statement as `statement_<PROVIDER>.csv` "
                 "(its payment lines, for machines) and as `.html` and A4 `.pdf` (for people: net due, "
-                "summary, conversions, cap position, lines with why each moved), the commissioner's "
-                "`summary.csv`/`.html`/`.pdf`, `missing_returns.csv`, and `monitor.html` (the monitor's "
-                "indicators beside their peers, flags first, with trends and the journeys behind each flag)."
+                "summary, conversions, cap position, lines with why each moved, the outcomes expected "
+                "in the coming months, not yet earned), the commissioner's `summary.csv`/`.html`/`.pdf` "
+                "(with the monitor's flags and the forecast), `missing_returns.csv`, and `monitor.html` (the "
+                "monitor's indicators beside their peers, flags first, with trends and the journeys behind each flag)."
             ),
         ),
     ],
@@ -169,7 +187,7 @@ def payment_run(context: AssetExecutionContext, pipeline: PipelineSettings):
     )
     yield MaterializeResult(
         asset_key=STATEMENTS_KEY,
-        metadata=statement_metadata(last.folder, last.files),
+        metadata=statement_metadata(last.folder, last.files, last.forecast),
     )
 
 
@@ -180,6 +198,7 @@ class WindowExport:
     fingerprint: str
     folder: Path
     files: dict[str, bytes]
+    forecast: list[tuple]
 
 
 def _export_window(context, con, settings, window: str) -> WindowExport:
@@ -205,4 +224,4 @@ def _export_window(context, con, settings, window: str) -> WindowExport:
             f"(listed in {folder / 'missing_returns.csv'})",
         )
     report(context, window, "payments", f"{totals.lines:,} lines, net {money(totals.net_amount)}, {status}")
-    return WindowExport(totals, status, fingerprint, folder, files)
+    return WindowExport(totals, status, fingerprint, folder, files, forecast_totals(con, window))

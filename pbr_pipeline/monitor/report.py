@@ -17,7 +17,7 @@ import duckdb
 from pbr_pipeline.monitor import MonitorError
 from pbr_pipeline.monitor.charts import trend_svg
 from pbr_pipeline.payments.runs import RunRecord
-from pbr_pipeline.payments.statements import count, run_facts
+from pbr_pipeline.payments.statements import ratio, run_facts, share_text, z_text
 
 INDICATOR_COLUMNS = [
     "area",
@@ -102,18 +102,6 @@ class MonitorPage:
     areas: list[tuple[str, list[ProviderBlock]]]  # (area's name and code, its providers)
     indicators: list[tuple[str, str, str]]  # (code, adverse when, description): the legend
     windows: list[str]
-
-
-def ratio(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:.4f}"
-
-
-def z_text(z: Decimal | None) -> str:
-    return "" if z is None else f"{z:+.2f}"
-
-
-def share_text(numerator: int, denominator: int) -> str:
-    return f"{count(numerator)} / {count(denominator)}"
 
 
 def indicator_codes(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:

@@ -30,7 +30,8 @@ SIZE = 7.5
 PADDING = 3
 VPAD = 1.5
 LEADING = SIZE + 2
-ACCENT = colors.HexColor("#0b4f8a")
+ACCENT_HEX = "#0b4f8a"
+ACCENT = colors.HexColor(ACCENT_HEX)
 BAND = colors.HexColor("#f3f3f3")
 REVERSAL = colors.HexColor("#fdecea")
 MUTED = colors.HexColor("#555555")
@@ -167,6 +168,10 @@ def _section(section: Section) -> list:
     heading = [Paragraph(escape(section.title), HEADING)]
     if section.intro:
         heading.append(Paragraph(escape(section.intro), TEXT))
+    if section.link:
+        # A link to the page beside the PDF (relative: the window's folder travels whole).
+        markup = f'<a href="{escape(section.link.href)}" color="{ACCENT_HEX}">{escape(section.link.text)}</a>'
+        heading.append(Paragraph(markup, TEXT))
     if not section.table.rows:
         return [KeepTogether([*heading, Paragraph(escape(section.empty), TEXT)])]
     # A heading is never left alone at the foot of a page.

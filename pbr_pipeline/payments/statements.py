@@ -4,9 +4,11 @@ templates (`templates/`) and the PDF layout (`pdf.py`) both draw, so each figure
 order is decided here once.
 
 Every figure is read from the warehouse as dbt left it (marts.payment_lines,
-marts.provider_statements, marts.conversion_counts, marts.contract_cap_positions) and formatted
-once, here; what is added up here is only a row's net (NEW + REVERSAL) and a table's total row.
-Nothing depends on the clock: the run date printed is the run's recorded `run_at`.
+marts.provider_statements, marts.conversion_counts, marts.contract_cap_positions,
+marts.payment_forecast, marts.monitor_indicators) and formatted once, here; what is added up
+here is only a row's net (NEW + REVERSAL), the forecast's lines per month and outcome (it is a
+forecast, not a payment: no mart totals it) and a table's total row. Nothing depends on the
+clock: the run date printed is the run's recorded `run_at`.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class Section:
     table: Table
     intro: str = ""
     empty: str = "None."
+    link: Cell | None = None  # a page beside this one in the window's folder, under the intro
 
 
 @dataclass
@@ -82,6 +85,19 @@ def pounds(amount) -> str:
 
 def count(number: int) -> str:
     return f"{number:,}"
+
+
+def ratio(value: Decimal | None) -> str:
+    """An indicator's value (a share, 4 decimals): the summary's flags and the monitor's page."""
+    return "" if value is None else f"{value:.4f}"
+
+
+def z_text(z: Decimal | None) -> str:
+    return "" if z is None else f"{z:+.2f}"
+
+
+def share_text(numerator: int, denominator: int) -> str:
+    return f"{count(numerator)} / {count(denominator)}"
 
 
 def cap_text(cap) -> str:
@@ -263,6 +279,131 @@ def reason_legend(con: duckdb.DuckDBPyConnection) -> Table:
     return table
 
 
+# --- What is still to come (spec/monitoring.md, Forecast) ------------------------------------
+
+FORECAST_TITLE = "Expected in the coming months: not yet earned"
+NOT_YET_EARNED = (
+    "Outcomes whose evidence is in place as of {window} but whose outcome date has not yet come "
+    "(marts.payment_forecast), priced at the tariff in force on the expected date, before any cap. "
+    "Not yet earned: none of it is in the net amount due, and each is paid only if it is still "
+    "attained when its date comes."
+)
+
+
+def provider_forecast(con: duckdb.DuckDBPyConnection, window: str, provider: str) -> list[tuple]:
+    """(expected_window, outcome_code, lines, gross) of the provider's forecast: its statement's table."""
+    return con.execute(
+        """SELECT expected_window, outcome_code, count(*), sum(gross_amount) FROM marts.payment_forecast
+           WHERE as_of_window = ? AND provider = ?
+           GROUP BY expected_window, outcome_code ORDER BY expected_window, outcome_code""",
+        [window, provider],
+    ).fetchall()
+
+
+def forecast_totals(con: duckdb.DuckDBPyConnection, window: str) -> list[tuple]:
+    """(area, provider, expected_window, lines, gross) of the window's forecast: the summary's
+    table and the UI's."""
+    return con.execute(
+        """SELECT area, provider, expected_window, count(*), sum(gross_amount) FROM marts.payment_forecast
+           WHERE as_of_window = ? GROUP BY area, provider, expected_window ORDER BY area, provider, expected_window""",
+        [window],
+    ).fetchall()
+
+
+def forecast_table(keys: list[str], rows: list[tuple]) -> Table:
+    """Pending lines and their gross per key (each row: the key's values, lines, gross), with a total."""
+    table = Table(
+        "forecast",
+        [*(Column(key) for key in keys), Column("Lines", numeric=True), Column("Gross, not yet earned", numeric=True)],
+    )
+    for *key, lines, gross in rows:
+        table.add([*key, count(lines), pounds(gross)])
+    lines = sum(row[-2] for row in rows)
+    gross = sum((row[-1] for row in rows), Decimal(0))
+    table.total = [Cell(v) for v in ("Total", *([""] * (len(keys) - 1)), count(lines), pounds(gross))]
+    return table
+
+
+def forecast_section(window: str, table: Table) -> Section:
+    return Section(
+        FORECAST_TITLE,
+        table,
+        intro=NOT_YET_EARNED.format(window=window),
+        empty="No outcomes are expected in the coming months.",
+    )
+
+
+# --- The monitor's flags (spec/monitoring.md, Indicators) -------------------------------------
+
+MONITOR_PAGE = "monitor.html"
+FLAGS_INTRO = (
+    "A flag is a question, not a verdict: an indicator on which a provider's clients fare worse than "
+    "every other provider's on the same pathway and band (marts.monitor_indicators), on enough cases "
+    "and by enough (|z| at least the area's threshold) to ask the provider why. The numbers behind it "
+    "are beside it."
+)
+
+
+def monitor_flags(con: duckdb.DuckDBPyConnection, window: str) -> list[tuple]:
+    """The window's flagged indicators with the figures behind them and the adverse direction."""
+    return con.execute(
+        """SELECT m.area, m.provider, m.pathway, m.band, m.indicator, c.adverse_when, m.numerator, m.denominator,
+                  m.value, m.peer_numerator, m.peer_denominator, m.peer_value, m.z
+           FROM marts.monitor_indicators AS m
+           LEFT JOIN reference.monitor_indicator_codes AS c USING (indicator)
+           WHERE m.as_of_window = ? AND m.flag
+           ORDER BY m.area, m.provider, m.pathway, m.band, m.indicator""",
+        [window],
+    ).fetchall()
+
+
+def flags_table(rows: list[tuple]) -> Table:
+    """The rows of `monitor_flags` as the summary shows them: band 0 is all bands together."""
+    table = Table(
+        "flags",
+        [
+            Column("Area"),
+            Column("Provider"),
+            Column("Pathway"),
+            Column("Band"),
+            Column("Indicator"),
+            Column("Adverse when"),
+            Column("Numerator / denominator", numeric=True),
+            Column("Value", numeric=True),
+            Column("Peers' numerator / denominator", numeric=True),
+            Column("Peer value", numeric=True),
+            Column("z", numeric=True),
+        ],
+    )
+    for area, provider, pathway, band, indicator, adverse, num, den, value, peer_num, peer_den, peer, z in rows:
+        table.add(
+            [
+                area,
+                provider,
+                pathway,
+                str(band) if band else "all",
+                indicator,
+                (adverse or "").lower(),
+                share_text(num, den),
+                ratio(value),
+                share_text(peer_num, peer_den),
+                ratio(peer),
+                z_text(z),
+            ]
+        )
+    return table
+
+
+def flags_section(window: str, table: Table) -> Section:
+    return Section(
+        "The monitor's flags",
+        table,
+        intro=FLAGS_INTRO,
+        empty=f"No indicator is flagged as of {window}.",
+        link=Cell(f"{MONITOR_PAGE}: every indicator per area and provider, its trend and its peers", MONITOR_PAGE),
+    )
+
+
 def provider_statement(con: duckdb.DuckDBPyConnection, run: RunRecord, areas: list[str], provider: str) -> Document:
     window = run.window
     net = con.execute(
@@ -310,6 +451,9 @@ def provider_statement(con: duckdb.DuckDBPyConnection, run: RunRecord, areas: li
                 empty="No payment lines in this window.",
             ),
             Section("Why a line moved", reason_legend(con)),
+            forecast_section(
+                window, forecast_table(["Expected month", "Outcome"], provider_forecast(con, window, provider))
+            ),
         ],
         footer=FOOTER,
     )
@@ -368,6 +512,10 @@ def commissioner_summary(con: duckdb.DuckDBPyConnection, run: RunRecord) -> Docu
                 "Cap positions", cap_positions(con, window, None), empty="No contract runs in this financial year."
             ),
             Section("Conversions", conversions(con, window, None), empty="No conversions in this window."),
+            flags_section(window, flags_table(monitor_flags(con, window))),
+            forecast_section(
+                window, forecast_table(["Area", "Provider", "Expected month"], forecast_totals(con, window))
+            ),
             Section(
                 "Returns expected and not received",
                 missing_returns_table(con, window),
