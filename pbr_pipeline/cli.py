@@ -21,6 +21,7 @@ from pbr_pipeline.lock import WarehouseBusy, warehouse_lock
 from pbr_pipeline.monitor import MonitorError
 from pbr_pipeline.payments.runs import PaymentRunError, RunFailed, RunInterrupted
 from pbr_pipeline.settings import Settings
+from pbr_pipeline.simulate import SimulationError
 from pbr_pipeline.windows import FIRST_WINDOW, parse_window, window_range
 
 if TYPE_CHECKING:  # imported when a command needs it
@@ -132,6 +133,28 @@ def build_parser() -> argparse.ArgumentParser:
         "further TOP) or drop (twice its peers' share of discharges as 85 or 88); repeatable",
     )
 
+    simulate = commands.add_parser(
+        "simulate",
+        help="re-run the windows on the same landed returns under another configuration, into a warehouse of "
+        "its own, and compare with what was actually paid",
+    )
+    simulate.add_argument(
+        "--config", required=True, type=Path, metavar="DIR", help="the configuration folder to simulate (area YAMLs)"
+    )
+    simulate.add_argument(
+        "--from", dest="first", required=True, type=_window, metavar="YYYY-MM", help="the first window compared"
+    )
+    simulate.add_argument(
+        "--to", dest="last", required=True, type=_window, metavar="YYYY-MM", help="the last window compared"
+    )
+    simulate.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="where simulation.duckdb, comparison.csv and comparison.html are written",
+    )
+
     gaming = ", ".join(f"{submitter}={behaviour}" for submitter, behaviour in DEMO_GAMING)
     demo = (
         f"generate pilot data for {DEMO_FIRST}..{DEMO_LAST} with --gaming {gaming}, run every window "
@@ -157,19 +180,9 @@ def check_not_before_first(window: str) -> None:
         raise UsageError(f"{window} is before the first window {FIRST_WINDOW}")
 
 
-def check_windows_can_run(windows: list[str]) -> None:
-    """The windows are partitions of the job, said in the project's words before Dagster is
-    asked: from the first window to the last month that is over (the latest partition)."""
-    from pbr_pipeline.partitions import monthly_windows
-
-    check_not_before_first(windows[0])
-    latest = monthly_windows.get_last_partition_key()
-    if windows[-1] > latest:
-        raise UsageError(f"{windows[-1]} is after the latest window {latest}: a window is run once its month is over")
-
-
 def run_windows(windows: list[str]) -> None:
     from pbr_pipeline.dbt_prepare import generate_docs, prepare
+    from pbr_pipeline.partitions import check_windows_can_run
     from pbr_pipeline.runner import run_windows as run_in_order
 
     check_windows_can_run(windows)
@@ -268,6 +281,19 @@ def command_generate(args: argparse.Namespace) -> None:
         gaming=args.gaming,
     )
     print(summary)
+
+
+def command_simulate(args: argparse.Namespace) -> None:
+    from pbr_pipeline.dbt_prepare import prepare
+    from pbr_pipeline.simulate.run import COMPARISON_CSV, COMPARISON_HTML, plan_simulation, simulate
+
+    plan = plan_simulation(args.config, args.first, args.last, args.out)  # writes nothing
+    plan.real.warn_if_development_key()
+    prepare()
+    result = simulate(plan, say=lambda line: print(line, flush=True))
+    print("\n".join(result.comparison.summary_lines()))
+    print(f"comparison: {plan.out / COMPARISON_CSV}, {plan.out / COMPARISON_HTML}")
+    print(f"simulated {len(plan.run_windows)} window(s) in {result.seconds:.0f} s")
 
 
 def command_demo() -> None:
@@ -372,9 +398,20 @@ def main(argv: list[str] | None = None) -> int:
             command_monitor(args)
         elif args.command == "generate":
             command_generate(args)
+        elif args.command == "simulate":
+            command_simulate(args)
         elif args.command == "demo":
             command_demo()
-    except (UsageError, ConfigError, PaymentRunError, ExplainError, MonitorError, WarehouseBusy, ValueError) as error:
+    except (
+        UsageError,
+        ConfigError,
+        PaymentRunError,
+        ExplainError,
+        MonitorError,
+        SimulationError,
+        WarehouseBusy,
+        ValueError,
+    ) as error:
         print(f"pbr: {reason(error)}", file=sys.stderr)
         return 2
     except RunInterrupted as error:

@@ -37,3 +37,13 @@ def range_tags(windows: list[str]) -> dict[str, str]:
         ASSET_PARTITION_RANGE_START_TAG: windows[0],
         ASSET_PARTITION_RANGE_END_TAG: windows[-1],
     }
+
+
+def check_windows_can_run(windows: list[str]) -> None:
+    """The windows are partitions of the job, said in the project's words before Dagster is
+    asked: from the first window to the last month that is over (the latest partition)."""
+    if windows[0] < FIRST_WINDOW:
+        raise ValueError(f"{windows[0]} is before the first window {FIRST_WINDOW}")
+    latest = monthly_windows.get_last_partition_key()
+    if windows[-1] > latest:
+        raise ValueError(f"{windows[-1]} is after the latest window {latest}: a window is run once its month is over")

@@ -45,9 +45,13 @@ class PipelineSettings(ConfigurableResource):
     )
 
     @classmethod
-    def from_environment(cls) -> PipelineSettings:
-        """The resource with an EnvVar for each PBR_* variable set now, None for the others."""
-        return cls(**{field: EnvVar(variable) for field, variable in VARIABLES.items() if variable in os.environ})
+    def from_environment(cls, **locations: str) -> PipelineSettings:
+        """The resource with an EnvVar for each PBR_* variable set now, None for the others;
+        `locations` (field -> path) take the place of their variables: a simulation's own
+        warehouse and configuration (simulate/run.py), the landing folder and key still the
+        environment's."""
+        fields = {field: EnvVar(variable) for field, variable in VARIABLES.items() if variable in os.environ}
+        return cls(**{**fields, **locations})
 
     def settings(self) -> Settings:
         """The settings the fields give, with settings.py's defaults for those left None. Only

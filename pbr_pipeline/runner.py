@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
@@ -121,7 +122,22 @@ def interrupted(label: str, log_path) -> RunInterrupted:
     return RunInterrupted(f"run for {label} interrupted; {RESTORED} (details: {log_path})")
 
 
-def run_range(windows: list[str], rerun_through: str) -> RangeRun:
+@dataclass(frozen=True)
+class RunTarget:
+    """Where a run of the job writes and what records it: the real warehouse and the project's
+    instance (`pbr run`), or a simulation's own warehouse and an instance of its own
+    (simulate/run.py), which the UI's record of the real runs never sees."""
+
+    settings: Settings
+    instance: Callable[[], DagsterInstance]
+    resources: dict[str, object] = field(default_factory=dict)
+
+
+def real_target() -> RunTarget:
+    return RunTarget(Settings.from_env(), _instance)
+
+
+def run_range(windows: list[str], rerun_through: str, target: RunTarget | None = None) -> RangeRun:
     """One run of the job over every window of the range: one ingest, one dbt build, then
     each window's checkpoint and statements, oldest first. The caller holds the warehouse's
     lock; a run that fails puts the warehouse back as this run found it (its own snapshot,
@@ -129,7 +145,8 @@ def run_range(windows: list[str], rerun_through: str) -> RangeRun:
     # Imported here: loading the definitions needs the dbt manifest, which `pbr` prepares first.
     from pbr_pipeline.definitions import defs
 
-    settings = Settings.from_env()
+    target = target or real_target()
+    settings = target.settings
     job = defs.resolve_job_def("monthly_payment_run")
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     label = range_label(windows)
@@ -137,12 +154,17 @@ def run_range(windows: list[str], rerun_through: str) -> RangeRun:
     snapshot = take_snapshot(settings.warehouse)
     try:
         # dbt's own output goes to the run's log file; the terminal keeps the progress lines.
-        with _instance() as instance, open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        with (
+            target.instance() as instance,
+            open(log_path, "w", encoding="utf-8") as log,
+            contextlib.redirect_stdout(log),
+        ):
             result = job.execute_in_process(
                 instance=instance,
                 run_config=SILENT_DAGSTER_CONSOLE,
                 tags={**range_tags(windows), RERUN_THROUGH_TAG: rerun_through},
                 raise_on_error=False,
+                resources=target.resources or None,
             )
     except BaseException as error:
         restore_snapshot(snapshot)

@@ -41,10 +41,16 @@ class _Sparkline:
         self.last.set_data([xs[-1]] if values[-1] is not None else [], [values[-1]] if values[-1] is not None else [])
         self.last.set_color(FLAGGED if flagged else PROVIDER)
         self.axes.set_xlim(-0.5, max(len(values), 2) - 0.5)
-        buffer = io.StringIO()
-        self.figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-        text = buffer.getvalue()
-        return text[text.index("<svg") :]  # inline in the page: no XML declaration or doctype
+        return svg_text(self.figure)
+
+
+def svg_text(figure: Figure) -> str:
+    """The figure as SVG to inline in a page (no XML declaration or doctype), with no date or
+    creator in its metadata: the same figure, the same bytes."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
 
 
 def _points(xs: list[int], values: list[float | None]) -> tuple[list[int], list[float]]:

@@ -1,9 +1,11 @@
 """The statements people read, as files: each document (statements.py) as HTML from the
-Jinja2 template in `templates/`, and as PDF (pdf.py); and the monitor's page (monitor/report.py)."""
+Jinja2 template in `templates/`, and as PDF (pdf.py); the monitor's page (monitor/report.py); and
+a simulation's comparison (simulate/report.py)."""
 
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 import duckdb
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -11,7 +13,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from pbr_pipeline.monitor.report import PATHWAY_TEXT, monitor_page, ratio, share_text, z_text
 from pbr_pipeline.payments.pdf import render_pdf
 from pbr_pipeline.payments.runs import RunRecord
-from pbr_pipeline.payments.statements import Document, window_documents
+from pbr_pipeline.payments.statements import Document, pounds, window_documents
+from pbr_pipeline.simulate.report import comparison_page, signed_pounds
+
+if TYPE_CHECKING:
+    from pbr_pipeline.simulate.run import Comparison
 
 
 @cache
@@ -35,6 +41,13 @@ def render_monitor(con: duckdb.DuckDBPyConnection, run: RunRecord) -> bytes:
     return template.render(page=page, pathways=PATHWAY_TEXT, ratio=ratio, share=share_text, z_text=z_text).encode(
         "utf-8"
     )
+
+
+def render_comparison(comparison: Comparison) -> bytes:
+    """A simulation's comparison.html (simulate/report.py)."""
+    page = comparison_page(comparison)
+    template = _environment().get_template("comparison.html")
+    return template.render(page=page, pounds=pounds, signed=signed_pounds).encode("utf-8")
 
 
 def window_human_files(con: duckdb.DuckDBPyConnection, run: RunRecord) -> dict[str, bytes]:
