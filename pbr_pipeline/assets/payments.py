@@ -172,7 +172,7 @@ def payment_run(context: AssetExecutionContext, pipeline: PipelineSettings):
         windows = check_windows_may_run(context, con)
         written = [_export_window(context, con, settings, window) for window in windows]
     published = publish_analyst_copy(settings)
-    report_range(context, windows, "payments", f"analysts' copy {published.name} updated")
+    report_range(context, windows, "payments", f"analysts' copy {published} updated")
     # The UI shows the latest window's figures; every window's are in the progress lines.
     last = written[-1]
     yield MaterializeResult(
