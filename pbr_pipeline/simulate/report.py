@@ -71,9 +71,12 @@ def comparison_page(comparison: Comparison) -> ComparisonPage:
         ("Total simulated", pounds(comparison.total_simulated)),
         ("Difference", signed_pounds(comparison.total_simulated - comparison.total_actual)),
     ]
+    # Each chart's ids are its own (chart.py): the n-th provider's start `chart-n-`.
     providers = [
-        ProviderBlock(area, provider, block, comparison_svg(block))
-        for (area, provider), rows in groupby(comparison.rows, key=lambda row: (row.area, row.provider))
+        ProviderBlock(area, provider, block, comparison_svg(block, id_prefix=f"chart-{number}-"))
+        for number, ((area, provider), rows) in enumerate(
+            groupby(comparison.rows, key=lambda row: (row.area, row.provider)), start=1
+        )
         for block in [list(rows)]
     ]
     return ComparisonPage(
