@@ -105,20 +105,22 @@ def comparison_metadata(result: SimulationResult) -> dict[str, MetadataValue]:
         (r.area, r.provider, r.kind, r.outcome_code or "", r.actual_amount, r.simulated_amount, r.difference)
         for r in comparison.rows
     ]
+    # The run's page shows the entries in this order: the figures and links first, the table of
+    # every line (as long as the comparison) last.
     return {
         "total_actual": money_value(comparison.total_actual),
         "total_simulated": money_value(comparison.total_simulated),
         "difference": money_value(comparison.total_simulated - comparison.total_actual),
-        "comparison": table_value(COMPARISON_COLUMNS, rows),
         "largest_differences": table_value(LARGEST_COLUMNS, [(r.line, r.difference) for r in comparison.largest]),
         "windows_compared": count_value(len(plan.windows)),
         "windows_paid_by_real_runs": count_value(len(comparison.windows_actual)),
         "windows_run": count_value(len(plan.run_windows)),
         "seconds": count_value(round(result.seconds)),
-        "config_dir": MetadataValue.path(str(plan.config_dir)),
-        "comparison_csv": MetadataValue.path(str(plan.out / COMPARISON_CSV)),
         "comparison_html": MetadataValue.url((plan.out / COMPARISON_HTML).as_uri()),
+        "comparison_csv": MetadataValue.path(str(plan.out / COMPARISON_CSV)),
         "simulation_warehouse": MetadataValue.path(str(plan.settings.warehouse)),
+        "config_dir": MetadataValue.path(str(plan.config_dir)),
+        "comparison": table_value(COMPARISON_COLUMNS, rows),
     }
 
 
