@@ -11,11 +11,12 @@ from pbr_pipeline.jobs import monthly_payment_run
 from pbr_pipeline.resources import PipelineSettings
 from pbr_pipeline.schedules import monthly_payment_schedule
 from pbr_pipeline.sensors import landing_sensor
+from pbr_pipeline.simulate.job import simulate_tariff
 
 defs = Definitions(
     assets=[*load_assets_from_modules([config, ingest, dbt, payments]), RUN_WINDOWS],
     asset_checks=[gx_payment_checkpoint, monitor_flags],
-    jobs=[monthly_payment_run],
+    jobs=[monthly_payment_run, simulate_tariff],
     schedules=[monthly_payment_schedule],
     sensors=[landing_sensor],
     resources={

@@ -80,10 +80,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def graphql(port: int, query: str) -> dict:
+def graphql(port: int, query: str, variables: dict | None = None) -> dict:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -132,7 +132,7 @@ def test_workspace_loads_with_job_schedule_and_sensor(webserver):
     location = entry["locationOrLoadError"]
     assert location["__typename"] == "RepositoryLocation", location
     [repository] = location["repositories"]
-    assert "monthly_payment_run" in {job["name"] for job in repository["jobs"]}
+    assert {"monthly_payment_run", "simulate_tariff"} <= {job["name"] for job in repository["jobs"]}
     assert repository["schedules"] == [
         {"name": "monthly_payment_schedule", "cronSchedule": "0 6 5 * *", "executionTimezone": "UTC"}
     ]
@@ -153,6 +153,80 @@ def test_the_resource_names_its_variables_and_never_shows_the_key(webserver):
     # The launchpad's default run config names the variable too; the key is nowhere.
     assert "PBR_PSEUDONYM_KEY" in data["runConfigSchemaOrError"]["rootDefaultYaml"]
     assert UI_KEY not in json.dumps(data)
+
+
+LAUNCH_RUN = """
+mutation($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on PythonError { message }
+  }
+}
+"""
+
+RUN_STATUS = """
+query($runId: ID!) {
+  runOrError(runId: $runId) { __typename ... on Run { status } }
+}
+"""
+
+RUN_FAILURES = """
+query($runId: ID!) {
+  logsForRun(runId: $runId) {
+    ... on EventConnection {
+      events { __typename ... on ExecutionStepFailureEvent { stepKey error { message } } }
+    }
+  }
+}
+"""
+
+
+def test_a_simulation_launched_with_run_config_fails_on_a_bad_configuration_in_one_line(webserver, tmp_path):
+    """The launchpad's path: `simulate_tariff` launched with its run config, queued, started by
+    the daemon in a run worker of its own. Its configuration's weights do not sum to 1, so the
+    op fails with the ConfigError's one line before anything is written."""
+    from pbr_pipeline.config import ConfigError, load_areas
+    from tests.conftest import ACCEPTANCE
+
+    config_dir = tmp_path / "config"
+    shutil.copytree(ACCEPTANCE / "config", config_dir)
+    oxf = config_dir / "oxf.yaml"
+    oxf.write_text(oxf.read_text().replace("D4_SUSTAINED: 0.25", "D4_SUSTAINED: 0.35"))
+    with pytest.raises(ConfigError) as refused:
+        load_areas(config_dir)
+    out = tmp_path / "simulation"
+    [entry] = graphql(webserver, WORKSPACE_QUERY)["workspaceOrError"]["locationEntries"]
+    params = {
+        "selector": {
+            "repositoryLocationName": entry["name"],
+            "repositoryName": "__repository__",
+            "jobName": "simulate_tariff",
+        },
+        "runConfigData": {
+            "ops": {
+                "simulation": {
+                    "config": {"config_dir": str(config_dir), "first": "2012-04", "last": "2012-09", "out": str(out)}
+                }
+            }
+        },
+    }
+    launched = graphql(webserver, LAUNCH_RUN, {"params": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    deadline, status = time.monotonic() + 240, None
+    while time.monotonic() < deadline:
+        status = graphql(webserver, RUN_STATUS, {"runId": run_id})["runOrError"]["status"]
+        if status in ("SUCCESS", "FAILURE", "CANCELED"):
+            break
+        time.sleep(2)
+    assert status == "FAILURE"
+    events = graphql(webserver, RUN_FAILURES, {"runId": run_id})["logsForRun"]["events"]
+    [failure] = [event for event in events if event["__typename"] == "ExecutionStepFailureEvent"]
+    assert failure["stepKey"] == "simulation"
+    assert failure["error"]["message"].strip().endswith(str(refused.value)), failure
+    assert not out.exists()
 
 
 def test_asset_graph_runs_from_configuration_to_statements(webserver):
