@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +21,10 @@ GUIDE_TEXT = (Path(__file__).resolve().parents[1] / "docs" / "analyst-guide.md")
 QUERIES = re.findall(r"```sql\n(.*?)```", GUIDE_TEXT, flags=re.S)
 (EXPLAIN,) = re.findall(r"^\.venv/bin/pbr (explain .*)$", GUIDE_TEXT, flags=re.M)
 (MONITOR,) = re.findall(r"^\.venv/bin/pbr (monitor .*)$", GUIDE_TEXT, flags=re.M)
+(WHAT_IF,) = re.findall(r"```sh\n(cp -r pbr_pipeline/config/areas .*?)```", GUIDE_TEXT, flags=re.S)
+(WHAT_IF_SUMMARY,) = re.findall(r"```text\n(simulation .*?)```", GUIDE_TEXT, flags=re.S)
+(WHAT_IF_LINES,) = re.findall(r"```sh\n(\.venv/bin/python - <<'PY'\n.*?)```", GUIDE_TEXT, flags=re.S)
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_the_guide_has_twelve_queries():
@@ -95,3 +100,35 @@ def test_the_monitor_example_lists_what_query_12_selects(generated_run, demo_ana
     )
     assert len(rows) > 10
     assert any(" | true" in row for row in rows) and any(" | false" in row for row in rows)
+
+
+@pytest.fixture(scope="module")
+def what_if(generated_run, tmp_path_factory) -> tuple[Path, str]:
+    """The guide's what-if commands as written, run in a folder laid out as the repository is
+    (its package, its .venv and the demo's warehouse folder under data/)."""
+    folder = tmp_path_factory.mktemp("what-if")
+    (folder / "pbr_pipeline").symlink_to(REPO / "pbr_pipeline")
+    (folder / ".venv").symlink_to(REPO / ".venv")
+    (folder / "data").mkdir()
+    (folder / "data" / "warehouse").symlink_to(generated_run.warehouse.parent)
+    result = subprocess.run(
+        ["bash", "-e", "-c", WHAT_IF], cwd=folder, env=generated_run.env(), capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return folder, result.stdout
+
+
+def test_the_what_if_example_prints_the_summary_the_guide_shows(what_if):
+    folder, out = what_if
+    printed = out[out.index("simulation 2013-04..2014-03") :].splitlines()
+    shown = WHAT_IF_SUMMARY.strip().splitlines()
+    assert printed[0] == shown[0].replace("data/what-if-config", str(folder / "data" / "what-if-config"))
+    assert printed[1 : len(shown)] == shown[1:]
+    assert (folder / "data" / "what-if" / "comparison.html").is_file()
+
+
+def test_the_what_if_line_by_line_query_lists_lines_that_differ(what_if):
+    folder, _ = what_if
+    result = subprocess.run(["bash", "-e", "-c", WHAT_IF_LINES], cwd=folder, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "2014-03" in result.stdout and "OUTCOME|D4_SUSTAINED" in result.stdout

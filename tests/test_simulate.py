@@ -20,9 +20,10 @@ from tests.conftest import ACCEPTANCE, ACCEPTANCE_WINDOWS, PipelineRun
 
 FIRST, LAST = ACCEPTANCE_WINDOWS
 WINDOWS = window_range(FIRST, LAST)
-# Columns whose values are the clock's when a row was written: the only ones in which a
-# simulation and a real run of the same configuration may differ.
-CLOCK_COLUMNS = {"loaded_at", "run_at", "finalized_at"}
+# Columns whose values are the clock's when a row was written (a submission's `received_at`
+# is when ingest first saw it): the only ones in which a simulation and a real run of the same
+# configuration may differ.
+CLOCK_COLUMNS = {"received_at", "loaded_at", "run_at", "finalized_at"}
 
 
 def changed_config(folder: Path) -> Path:
@@ -51,8 +52,8 @@ def checksums(root: Path) -> dict[str, str]:
 
 
 class Simulated:
-    def __init__(self, out: Path, output, before: dict, after: dict):
-        self.out, self.output, self.before, self.after = out, output, before, after
+    def __init__(self, out: Path, config: Path, output, before: dict, after: dict):
+        self.out, self.config, self.output, self.before, self.after = out, config, output, before, after
 
     @property
     def warehouse(self) -> Path:
@@ -77,7 +78,7 @@ def simulated(acceptance_run, real_changed, config, tmp_path_factory) -> Simulat
     before = checksums(acceptance_run.root)
     out = tmp_path_factory.mktemp("simulation") / "out"
     output = acceptance_run.pbr("simulate", "--config", str(config), "--from", FIRST, "--to", LAST, "--out", str(out))
-    return Simulated(out, output, before, checksums(acceptance_run.root))
+    return Simulated(out, config, output, before, checksums(acceptance_run.root))
 
 
 def relations(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
@@ -120,7 +121,9 @@ def test_every_table_equals_a_real_run_of_the_same_configuration(simulated, real
         differing = {f"{s}.{n}": differing_rows(con, "simulation", "pbr", s, n) for s, n in simulation}
         assert {name: count for name, count in differing.items() if count} == {}
         lines = con.execute("SELECT count(*) FROM simulation.marts.payment_lines").fetchone()[0]
-        runs = con.execute("SELECT list(payment_window ORDER BY 1) FROM simulation.marts.payment_runs").fetchone()[0]
+        runs = con.execute(
+            "SELECT list(payment_window ORDER BY payment_window) FROM simulation.marts.payment_runs"
+        ).fetchone()[0]
     finally:
         con.close()
     assert lines > 0 and runs == WINDOWS
@@ -150,9 +153,31 @@ def test_the_simulation_writes_its_warehouse_and_the_comparison(simulated):
 
 
 # What the real runs paid and what the changed configuration pays, 2012-04..2014-06: D3 at
-# 0.10 instead of 0.20 and D4 at 0.35 instead of 0.25 of the band's tariff; the lower cap of
-# OXF-REC-1 (2012-13) holds back the part of its lines over £600.
-EXPECTED_COMPARISON = None
+# 0.10 instead of 0.20 and D4 at 0.35 instead of 0.25 of the band's tariff (OXF-OXHEALTH's D3
+# halves, OXF-LIFELINE's D4 is 1.4 times); the lower cap of OXF-REC-1 in 2012-13 (600, not 900)
+# holds back £200 more of OXF-LIFELINE's lines, whichever outcome they pay (D2, H2, D3).
+# Wigan's provider has no payment line in the scenario.
+EXPECTED_COMPARISON = """\
+area,provider,kind,outcome_code,actual_amount,simulated_amount,difference
+OXF,OXF-LIFELINE,ATTACHMENT,,400.00,400.00,0.00
+OXF,OXF-LIFELINE,OUTCOME,D1_REDUCED_USE,100.00,100.00,0.00
+OXF,OXF-LIFELINE,OUTCOME,D2_ABSTINENT,480.00,330.00,-150.00
+OXF,OXF-LIFELINE,OUTCOME,D3_COMPLETED,640.00,320.00,-320.00
+OXF,OXF-LIFELINE,OUTCOME,D4_SUSTAINED,550.00,770.00,220.00
+OXF,OXF-LIFELINE,OUTCOME,E1_EMPLOYMENT,0.00,0.00,0.00
+OXF,OXF-LIFELINE,OUTCOME,H2_HOUSING_RESOLVED,50.00,0.00,-50.00
+OXF,OXF-LIFELINE,OUTCOME,H4_QOL_NORMATIVE,0.00,0.00,0.00
+OXF,OXF-LIFELINE,OUTCOME,O1_OFFENDING,630.00,630.00,0.00
+OXF,OXF-OXHEALTH,ATTACHMENT,,500.00,500.00,0.00
+OXF,OXF-OXHEALTH,CONVERSION,,400.00,400.00,0.00
+OXF,OXF-OXHEALTH,OUTCOME,D1_REDUCED_USE,100.00,100.00,0.00
+OXF,OXF-OXHEALTH,OUTCOME,D3_COMPLETED,400.00,200.00,-200.00
+OXF,OXF-OXHEALTH,OUTCOME,H1_INJECTING_CEASED,100.00,100.00,0.00
+OXF,OXF-OXHEALTH,OUTCOME,H2_HOUSING_RESOLVED,100.00,100.00,0.00
+OXF,OXF-OXHEALTH,OUTCOME,H3_HEPB_COMPLETED,50.00,50.00,0.00
+OXF,OXF-OXHEALTH,OUTCOME,H4_QOL_NORMATIVE,150.00,150.00,0.00
+OXF,OXF-OXHEALTH,OUTCOME,O1_OFFENDING,150.00,150.00,0.00
+"""
 
 
 def test_the_comparison_is_what_each_side_paid(simulated, acceptance_run, real_changed):
@@ -162,17 +187,39 @@ def test_the_comparison_is_what_each_side_paid(simulated, acceptance_run, real_c
     with duckdb.connect(str(real.warehouse), read_only=True) as con:
         expected = compare(actual, paid(con, WINDOWS))
     text = (simulated.out / "comparison.csv").read_text(encoding="utf-8")
+    assert text == EXPECTED_COMPARISON
     lines = text.splitlines()
     assert lines[0] == "area,provider,kind,outcome_code,actual_amount,simulated_amount,difference"
-    assert lines[1:] == [",".join("" if v is None else f"{v:.2f}" if isinstance(v, Decimal) else v for v in row.values()) for row in expected]
-    print(text)
+    assert lines[1:] == [
+        ",".join("" if v is None else f"{v:.2f}" if isinstance(v, Decimal) else v for v in row.values())
+        for row in expected
+    ]
 
 
-def test_progress_per_window_and_the_summary(simulated):
+def test_progress_per_window_as_pbr_run_shows_it_and_the_summary(simulated):
+    # The progress lines go to the terminal as a run's do (the logger's stream), the summary to stdout.
+    progress = simulated.output.stderr
+    assert re.findall(r"^\[(\d{4}-\d{2})\] payments: [\d,]+ lines", progress, flags=re.M) == WINDOWS
     out = simulated.output.stdout
-    paid_windows = re.findall(r"^\[(\d{4}-\d{2})\] payments: [\d,]+ lines", out, flags=re.M)
-    assert paid_windows == WINDOWS
-    print(out[out.index("simulation "):])
+    assert out.splitlines()[0].startswith(f"simulating {FIRST}..{LAST} with ")
+    summary = out[out.index("simulation ") :].splitlines()
+    assert summary[0] == f"simulation {FIRST}..{LAST} with {simulated.config}: 18 comparison row(s)"
+    assert summary[1:8] == SUMMARY
+    assert summary[8] == f"comparison: {simulated.out / 'comparison.csv'}, {simulated.out / 'comparison.html'}"
+    assert re.fullmatch(r"simulated 27 window\(s\) in \d+ s", summary[9])
+
+
+# The totals are EXPECTED_COMPARISON's: 4,800.00 actual (OXF-LIFELINE 2,850.00, OXF-OXHEALTH
+# 1,950.00), 4,300.00 simulated.
+SUMMARY = [
+    "  total actual            4,800.00  (27 of 27 window(s) paid by real runs)",
+    "  total simulated         4,300.00",
+    "  difference               -500.00",
+    "  largest differences:",
+    "           -320.00  OXF OXF-LIFELINE OUTCOME D3_COMPLETED",
+    "           +220.00  OXF OXF-LIFELINE OUTCOME D4_SUSTAINED",
+    "           -200.00  OXF OXF-OXHEALTH OUTCOME D3_COMPLETED",
+]
 
 
 def test_a_bad_configuration_stops_the_simulation_before_anything_is_written(acceptance_run, tmp_path):
@@ -231,3 +278,16 @@ def test_a_failed_simulation_puts_back_what_the_previous_one_left(tmp_path):
     (out / "simulated_run" / "exports").mkdir()
     _put_back(aside, out)
     assert checksums(out) == kept and not aside.exists()
+
+
+def test_a_second_simulation_into_the_folder_replaces_the_first_with_the_same_bytes(simulated, acceptance_run):
+    """Same inputs, same outputs: run again into the same folder, the comparison comes out
+    byte for byte the same (its page included) and so do the simulated statements."""
+    first = {name: (simulated.out / name).read_bytes() for name in ("comparison.csv", "comparison.html")}
+    statements = checksums(simulated.out / "simulated_run" / "exports")
+    acceptance_run.pbr(
+        "simulate", "--config", str(simulated.config), "--from", FIRST, "--to", LAST, "--out", str(simulated.out)
+    )
+    assert {name: (simulated.out / name).read_bytes() for name in first} == first
+    assert checksums(simulated.out / "simulated_run" / "exports") == statements
+    assert not list(simulated.out.glob(".previous-*"))
