@@ -226,6 +226,7 @@ class ComparisonHTML(HTMLParser):
         super().__init__()
         self.sections: dict[str, dict] = {}
         self.largest: list[list[str]] = []
+        self.providers: list[list[str]] = []
         self.ids: list[str] = []
         self._section = self._table = self._row = self._cell = None
         self._part = None
@@ -260,6 +261,8 @@ class ComparisonHTML(HTMLParser):
         elif tag == "tr" and self._row is not None:
             if self._table == "largest" and self._part == "tbody":
                 self.largest.append(self._row)
+            elif self._table == "providers" and self._part == "tbody":
+                self.providers.append(self._row)
             elif self._table == "comparison" and self._part == "tbody":
                 self._section["rows"].append(self._row)
             elif self._table == "comparison" and self._part == "tfoot":
@@ -332,6 +335,24 @@ def test_every_provider_has_a_section_with_one_chart_and_its_rows_to_the_penny()
         ("OXF-LIFELINE", "D4_SUSTAINED", D("220.00")),
         ("OXF-LIFELINE", "", D("95.05")),
     ]
+
+
+def test_the_providers_table_gives_each_providers_totals_linked_to_its_section():
+    page = ComparisonHTML(rendered().decode())
+    rows = compare(ACTUAL, SIMULATED)
+    expected = []
+    for provider in page.sections:
+        mine = [r for r in rows if r.provider == provider]
+        expected.append(
+            [
+                mine[0].area,
+                provider,
+                total(mine, "actual_amount"),
+                total(mine, "simulated_amount"),
+                total(mine, "difference"),
+            ]
+        )
+    assert [[area, provider, *map(amount, figures)] for area, provider, *figures in page.providers] == expected
 
 
 def test_the_headline_figures_are_the_totals():
