@@ -38,7 +38,7 @@ def test_every_option_of_every_command_has_help():
             if not isinstance(action, argparse._HelpAction) and not (action.help or "").strip():
                 missing.append(f"pbr {name} {'/'.join(action.option_strings) or action.dest}")
     assert missing == []
-    assert set(commands.choices) == {"run", "finalize", "explain", "monitor", "generate", "demo"}
+    assert set(commands.choices) == {"run", "finalize", "explain", "monitor", "generate", "simulate", "demo"}
 
 
 def pbr(folder: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
