@@ -24,9 +24,10 @@ from pbr_pipeline.simulate.comparison import (
     compare,
     comparison_csv,
     largest_differences,
+    signed_pounds,
     total,
 )
-from pbr_pipeline.simulate.report import comparison_page, signed_pounds
+from pbr_pipeline.simulate.report import comparison_page
 from pbr_pipeline.simulate.run import SIMULATION_WAREHOUSE, Comparison, SimulationPlan
 from tests.browser import OfflinePage, chromium, ink_fraction, png_size
 

@@ -14,7 +14,8 @@ from pbr_pipeline.monitor.report import PATHWAY_TEXT, monitor_page, ratio, share
 from pbr_pipeline.payments.pdf import render_pdf
 from pbr_pipeline.payments.runs import RunRecord
 from pbr_pipeline.payments.statements import Document, pounds, window_documents
-from pbr_pipeline.simulate.report import comparison_page, signed_pounds
+from pbr_pipeline.simulate.comparison import signed_pounds
+from pbr_pipeline.simulate.report import comparison_page
 
 if TYPE_CHECKING:
     from pbr_pipeline.simulate.run import Comparison

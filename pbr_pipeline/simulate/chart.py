@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.textpath import TextPath
 
 from pbr_pipeline.monitor.charts import PEERS, PROVIDER, svg_text
-from pbr_pipeline.simulate.comparison import ComparisonRow
+from pbr_pipeline.simulate.comparison import ComparisonRow, signed_pounds
 
 UP, DOWN, MUTED = "#0b6b2b", "#b00020", "#555555"  # comparison.html's td.up, td.down, muted text
 ROW_HEIGHT_IN, TOP_IN, BOTTOM_IN, WIDTH_IN = 0.42, 0.45, 0.45, 9.0
@@ -42,11 +42,9 @@ def _whole_pounds(value: float, _position=None) -> str:
 
 def _moved(difference: Decimal) -> tuple[str, str]:
     """What a pair of bars moves by, and its colour: the table's `+£220.00` and `-£220.00`."""
-    if difference > 0:
-        return f"+£{difference:,.2f}", UP
-    if difference < 0:
-        return f"-£{-difference:,.2f}", DOWN
-    return "no change", MUTED
+    if not difference:
+        return "no change", MUTED
+    return signed_pounds(difference), UP if difference > 0 else DOWN
 
 
 def _label_width_in(labels: list[str]) -> float:

@@ -13,6 +13,7 @@ from decimal import Decimal
 import duckdb
 
 from pbr_pipeline.payments.exports import csv_text
+from pbr_pipeline.payments.statements import pounds
 
 COMPARISON_COLUMNS = [
     "area",
@@ -83,6 +84,11 @@ def compare(actual: dict[Key, Decimal], simulated: dict[Key, Decimal]) -> list[C
     are (area, provider, kind, outcome_code with the kinds that have none first)."""
     keys = sorted(set(actual) | set(simulated), key=lambda key: (*key[:3], key[3] or ""))
     return [ComparisonRow(*key, actual.get(key, ZERO), simulated.get(key, ZERO)) for key in keys]
+
+
+def signed_pounds(amount: Decimal) -> str:
+    """A difference as the page and its charts write it: `+£1,250.00`, `-£80.00`, `£0.00`."""
+    return f"+{pounds(amount)}" if amount > 0 else pounds(amount)
 
 
 def comparison_csv(rows: list[ComparisonRow]) -> bytes:

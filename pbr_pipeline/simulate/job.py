@@ -110,7 +110,7 @@ def comparison_metadata(result: SimulationResult) -> dict[str, MetadataValue]:
     return {
         "total_actual": money_value(comparison.total_actual),
         "total_simulated": money_value(comparison.total_simulated),
-        "difference": money_value(comparison.total_simulated - comparison.total_actual),
+        "difference": money_value(comparison.total_difference),
         "largest_differences": table_value(LARGEST_COLUMNS, [(r.line, r.difference) for r in comparison.largest]),
         "windows_compared": count_value(len(plan.windows)),
         "windows_paid_by_real_runs": count_value(len(comparison.windows_actual)),

@@ -13,15 +13,10 @@ from typing import TYPE_CHECKING
 
 from pbr_pipeline.payments.statements import pounds
 from pbr_pipeline.simulate.chart import comparison_svg
-from pbr_pipeline.simulate.comparison import ComparisonRow, total
+from pbr_pipeline.simulate.comparison import ComparisonRow, signed_pounds, total
 
 if TYPE_CHECKING:
     from pbr_pipeline.simulate.run import Comparison
-
-
-def signed_pounds(amount: Decimal) -> str:
-    """A difference: `+£1,250.00`, `-£80.00`, `£0.00`."""
-    return f"+{pounds(amount)}" if amount > 0 else pounds(amount)
 
 
 @dataclass(frozen=True)
@@ -69,7 +64,7 @@ def comparison_page(comparison: Comparison) -> ComparisonPage:
     totals = [
         ("Total actual", pounds(comparison.total_actual)),
         ("Total simulated", pounds(comparison.total_simulated)),
-        ("Difference", signed_pounds(comparison.total_simulated - comparison.total_actual)),
+        ("Difference", signed_pounds(comparison.total_difference)),
     ]
     # Each chart's ids are its own (chart.py): the n-th provider's start `chart-n-`.
     providers = [

@@ -139,6 +139,10 @@ class Comparison:
         return total(self.rows, "simulated_amount")
 
     @property
+    def total_difference(self) -> Decimal:
+        return total(self.rows, "difference")
+
+    @property
     def largest(self) -> list[ComparisonRow]:
         return largest_differences(self.rows)
 
@@ -149,7 +153,7 @@ class Comparison:
             f"  total actual    {self.total_actual:>16,.2f}  "
             f"({len(self.windows_actual)} of {windows} window(s) paid by real runs)",
             f"  total simulated {self.total_simulated:>16,.2f}",
-            f"  difference      {self.total_simulated - self.total_actual:>+16,.2f}",
+            f"  difference      {self.total_difference:>+16,.2f}",
         ]
         if self.largest:
             lines.append("  largest differences:")
