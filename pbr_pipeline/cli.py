@@ -22,7 +22,7 @@ from pbr_pipeline.monitor import MonitorError
 from pbr_pipeline.payments.runs import PaymentRunError, RunFailed, RunInterrupted
 from pbr_pipeline.settings import Settings
 from pbr_pipeline.simulate import SimulationError
-from pbr_pipeline.windows import FIRST_WINDOW, parse_window, window_range
+from pbr_pipeline.windows import check_not_before_first, parse_window, window_range
 
 if TYPE_CHECKING:  # imported when a command needs it
     import duckdb
@@ -172,12 +172,6 @@ def windows_requested(args: argparse.Namespace) -> list[str]:
     if not (args.first and args.last):
         raise UsageError("give --window YYYY-MM, or --from YYYY-MM and --to YYYY-MM")
     return window_range(args.first, args.last)
-
-
-def check_not_before_first(window: str) -> None:
-    """A window before the first has no partition, no contract and no run."""
-    if window < FIRST_WINDOW:
-        raise UsageError(f"{window} is before the first window {FIRST_WINDOW}")
 
 
 def run_windows(windows: list[str]) -> None:

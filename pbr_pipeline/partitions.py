@@ -10,7 +10,7 @@ from dagster import BackfillPolicy, MonthlyPartitionsDefinition
 # exported by the dagster package itself).
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from pbr_pipeline.windows import FIRST_WINDOW, window_range
+from pbr_pipeline.windows import FIRST_WINDOW, check_not_before_first, window_range
 
 monthly_windows = MonthlyPartitionsDefinition(start_date=FIRST_WINDOW, fmt="%Y-%m")
 
@@ -42,8 +42,7 @@ def range_tags(windows: list[str]) -> dict[str, str]:
 def check_windows_can_run(windows: list[str]) -> None:
     """The windows are partitions of the job, said in the project's words before Dagster is
     asked: from the first window to the last month that is over (the latest partition)."""
-    if windows[0] < FIRST_WINDOW:
-        raise ValueError(f"{windows[0]} is before the first window {FIRST_WINDOW}")
+    check_not_before_first(windows[0])
     latest = monthly_windows.get_last_partition_key()
     if windows[-1] > latest:
         raise ValueError(f"{windows[-1]} is after the latest window {latest}: a window is run once its month is over")

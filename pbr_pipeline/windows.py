@@ -10,6 +10,12 @@ WINDOW_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 FIRST_WINDOW = "2012-04"  # the pilots' contracts began in April 2012
 
 
+def check_not_before_first(window: str) -> None:
+    """A window before the first has no partition, no contract and no run."""
+    if window < FIRST_WINDOW:
+        raise ValueError(f"{window} is before the first window {FIRST_WINDOW}")
+
+
 def parse_window(text: str) -> tuple[int, int]:
     match = WINDOW_PATTERN.fullmatch(text or "")
     if not match:
