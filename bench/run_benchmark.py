@@ -45,23 +45,30 @@ def shift(window: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+# A fresh interpreter that runs the command and prints, as the last line of its stderr, the
+# peak resident set (KiB) of the largest of its children: the pbr process or the dbt it starts.
+PEAK_MEMORY_PROBE = (
+    "import resource, subprocess, sys;"
+    "code = subprocess.run(sys.argv[1:]).returncode;"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr);"
+    "sys.exit(code)"
+)
+
+
+def peak_mib(probe_stderr: str) -> float:
+    return int(probe_stderr.strip().splitlines()[-1]) / 1024
+
+
 def timed(command: list[str], env: dict) -> tuple[float, float]:
     """Run a command in a fresh interpreter that reports its children's peak memory (MiB)."""
-    probe = (
-        "import resource, subprocess, sys;"
-        "code = subprocess.run(sys.argv[1:]).returncode;"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr);"
-        "sys.exit(code)"
-    )
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-c", probe, *command], check=False, env=env, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", PEAK_MEMORY_PROBE, *command], check=False, env=env, stderr=subprocess.PIPE, text=True
     )
     elapsed = time.monotonic() - started
     if result.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{result.stderr[-3000:]}")
-    peak_kib = int(result.stderr.strip().splitlines()[-1])
-    return elapsed, peak_kib / 1024
+    return elapsed, peak_mib(result.stderr)
 
 
 def stage_times(dagster_home: Path) -> dict[str, dict[str, float]]:

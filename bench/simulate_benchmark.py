@@ -35,6 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+from run_benchmark import PEAK_MEMORY_PROBE, peak_mib  # bench/, beside this script
 
 from pbr_pipeline.cli import DEMO_FIRST, DEMO_GAMING, DEMO_LAST
 from pbr_pipeline.settings import PILOT_CONFIG_DIR
@@ -55,16 +56,10 @@ def load() -> list[float]:
 def timed(command: list[str], env: dict, log: Path) -> tuple[float, float]:
     """Run a command in a fresh interpreter that reports its children's peak memory (MiB); its
     output into `log`."""
-    probe = (
-        "import resource, subprocess, sys;"
-        "code = subprocess.run(sys.argv[1:]).returncode;"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr);"
-        "sys.exit(code)"
-    )
     started = time.monotonic()
     with open(log, "w", encoding="utf-8") as output:
         result = subprocess.run(
-            [sys.executable, "-c", probe, *command],
+            [sys.executable, "-c", PEAK_MEMORY_PROBE, *command],
             check=False,
             env=env,
             stdout=output,
@@ -76,9 +71,9 @@ def timed(command: list[str], env: dict, log: Path) -> tuple[float, float]:
         output.write(result.stderr)
     if result.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)} (log: {log})\n{result.stderr[-3000:]}")
-    peak_kib = int(result.stderr.strip().splitlines()[-1])
-    print(f"{log.stem}: {elapsed:.1f} s, {peak_kib / 1024:.0f} MiB", flush=True)
-    return elapsed, peak_kib / 1024
+    peak = peak_mib(result.stderr)
+    print(f"{log.stem}: {elapsed:.1f} s, {peak:.0f} MiB", flush=True)
+    return elapsed, peak
 
 
 def generate_landing(out: Path, pbr: list[str], env: dict, reuse: bool) -> dict:
