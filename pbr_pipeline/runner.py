@@ -18,7 +18,8 @@ from pbr_pipeline.partitions import RERUN_THROUGH_TAG, range_tags
 from pbr_pipeline.payments.runs import RunFailed, RunInterrupted, check_run_order, windows_run
 from pbr_pipeline.progress import range_label
 from pbr_pipeline.publish import discard_snapshot, restore_snapshot, take_snapshot
-from pbr_pipeline.settings import Settings, dagster_home, instance_settings
+from pbr_pipeline.resources import PipelineSettings
+from pbr_pipeline.settings import VARIABLES, Settings, dagster_home, instance_settings
 from pbr_pipeline.warehouse import connect
 
 if TYPE_CHECKING:
@@ -132,9 +133,17 @@ class RunTarget:
     instance: Callable[[], DagsterInstance]
     resources: dict[str, object] = field(default_factory=dict)
 
+    @classmethod
+    def real(cls) -> RunTarget:
+        """The PBR_* variables' locations (the definitions' own resource) and the project's instance."""
+        return cls(Settings.from_env(), _instance)
 
-def real_target() -> RunTarget:
-    return RunTarget(Settings.from_env(), _instance)
+    @classmethod
+    def elsewhere(cls, settings: Settings) -> RunTarget:
+        """The locations of `settings` (the landing folder and key still the environment's
+        variables: an EnvVar when set, never a value held in the run), recorded in memory."""
+        locations = {name: str(getattr(settings, name)) for name in VARIABLES if name != "pseudonym_key"}
+        return cls(settings, DagsterInstance.ephemeral, {"pipeline": PipelineSettings.from_environment(**locations)})
 
 
 def run_range(windows: list[str], rerun_through: str, target: RunTarget | None = None) -> RangeRun:
@@ -145,7 +154,7 @@ def run_range(windows: list[str], rerun_through: str, target: RunTarget | None =
     # Imported here: loading the definitions needs the dbt manifest, which `pbr` prepares first.
     from pbr_pipeline.definitions import defs
 
-    target = target or real_target()
+    target = target or RunTarget.real()
     settings = target.settings
     job = defs.resolve_job_def("monthly_payment_run")
     settings.log_dir.mkdir(parents=True, exist_ok=True)

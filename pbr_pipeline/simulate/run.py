@@ -29,7 +29,7 @@ import duckdb
 from pbr_pipeline.config import load_areas
 from pbr_pipeline.lock import warehouse_lock
 from pbr_pipeline.partitions import check_windows_can_run
-from pbr_pipeline.settings import VARIABLES, Settings
+from pbr_pipeline.settings import Settings
 from pbr_pipeline.simulate import SimulationError
 from pbr_pipeline.simulate.comparison import (
     ComparisonRow,
@@ -163,15 +163,6 @@ class Comparison:
         return lines
 
 
-def _sim_resources(plan: SimulationPlan) -> dict[str, object]:
-    """The job's pipeline resource with the simulation's locations; the key stays the
-    environment's variable (an EnvVar when set), never a value held in the run."""
-    from pbr_pipeline.resources import PipelineSettings
-
-    locations = {name: str(getattr(plan.settings, name)) for name in VARIABLES if name != "pseudonym_key"}
-    return {"pipeline": PipelineSettings.from_environment(**locations)}
-
-
 def compare_with_real(plan: SimulationPlan) -> Comparison:
     """The simulation's payment lines over the compared windows beside the real runs' (from
     the analysts' copy, read-only; none if there is no copy: no real run has succeeded)."""
@@ -220,8 +211,6 @@ class SimulationResult:
 def simulate(plan: SimulationPlan, say: Callable[[str], None] = print) -> SimulationResult:
     """Run the plan's windows into its own warehouse and write the comparison. A failure puts
     back whatever a previous simulation had left in the folder."""
-    from dagster import DagsterInstance
-
     from pbr_pipeline.runner import RunTarget, run_range
 
     started = time.monotonic()
@@ -234,8 +223,7 @@ def simulate(plan: SimulationPlan, say: Callable[[str], None] = print) -> Simula
     with warehouse_lock(plan.settings.warehouse, "pbr simulate"):
         aside = _set_aside(plan.out)
         try:
-            target = RunTarget(plan.settings, DagsterInstance.ephemeral, _sim_resources(plan))
-            run_range(windows, rerun_through=windows[-1], target=target)
+            run_range(windows, rerun_through=windows[-1], target=RunTarget.elsewhere(plan.settings))
             comparison = compare_with_real(plan)
             _write_comparison(comparison)
         except BaseException:
